@@ -1,0 +1,204 @@
+/* Unit tests for buf: growth, formatting, integers, JSON string escaping. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "buf.h"
+
+static void
+test_add_and_grow(void **state)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++)
+		buf_addch(&b, (char)('a' + i % 26));
+	assert_int_equal(b.len, 10000);
+	assert_true(b.cap > b.len);
+	assert_int_equal(b.data[b.len], '\0');
+	assert_int_equal(b.data[27], 'b');
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	buf_addstr(&b, "hello ");
+	buf_add(&b, "world!!", 5);
+	assert_string_equal(b.data, "hello world");
+	buf_free(&b);
+	assert_null(b.data);
+}
+
+static void
+test_printf_long(void **state)
+{
+	struct buf b = BUF_INIT;
+	char big[5000];
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_printf(&b, "%d-", 42);
+	buf_printf(&b, "%s|%s", big, "end");
+	assert_int_equal(b.len, 3 + 4999 + 4);
+	assert_memory_equal(b.data, "42-xxx", 6);
+	assert_string_equal(b.data + b.len - 4, "|end");
+	buf_free(&b);
+}
+
+static void
+test_detach_empty(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+
+	(void)state;
+	s = buf_detach(&b);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	assert_null(b.data);
+	free(s);
+}
+
+static void
+test_integers(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_add_u64(&b, 0);
+	buf_addch(&b, ' ');
+	buf_add_u64(&b, UINT64_MAX);
+	buf_addch(&b, ' ');
+	buf_add_i64(&b, INT64_MIN);
+	buf_addch(&b, ' ');
+	buf_add_i64(&b, -7);
+	assert_string_equal(b.data,
+	    "0 18446744073709551615 -9223372036854775808 -7");
+	buf_free(&b);
+}
+
+/* Escape s and return the decoded JSON string (jansson), or NULL. */
+static char *
+roundtrip(const char *s, size_t n, struct buf *b)
+{
+	json_error_t err;
+	json_t *j;
+	char *out;
+
+	buf_reset(b);
+	buf_add_json_str(b, s, n);
+	j = json_loadb(b->data, b->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (j == NULL)
+		return NULL;
+	out = strdup(json_string_value(j));
+	json_decref(j);
+	return out;
+}
+
+#define UTF8_OK	"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
+#define UTF8_BAD	"\x80x\xc0\xafy\xed\xa0\x80z\xe2\x82"
+
+static void
+test_json_escaping(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *r;
+
+	(void)state;
+	r = roundtrip("a\"b\\c\n\r\t\x01\x1f\x7f/", 12, &b);
+	assert_non_null(r);
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f\\u007f/\"");
+	assert_string_equal(r, "a\"b\\c\n\r\t\x01\x1f\x7f/");
+	free(r);
+
+	/* valid multi-byte UTF-8 passes through unchanged */
+	r = roundtrip(UTF8_OK, sizeof(UTF8_OK) - 1, &b);
+	assert_non_null(r);
+	assert_string_equal(r, UTF8_OK);
+	free(r);
+
+	/* invalid UTF-8 (lone continuation, overlong, surrogate, truncated) -> U+FFFD */
+	r = roundtrip(UTF8_BAD, sizeof(UTF8_BAD) - 1, &b);
+	assert_non_null(r);
+	assert_string_equal(r, "\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbdy"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd");
+	free(r);
+
+	/* an embedded NUL is escaped, not a terminator */
+	r = roundtrip("a\0b", 3, &b);
+	assert_non_null(r);
+	assert_string_equal(b.data, "\"a\\u0000b\"");
+	free(r);
+	buf_free(&b);
+}
+
+/* Every byte value, alone and in pairs, must give valid JSON. */
+static void
+test_json_every_byte(void **state)
+{
+	struct buf b = BUF_INIT;
+	unsigned char s[2];
+	json_error_t err;
+	json_t *j;
+	int i, k;
+
+	(void)state;
+	for (i = 0; i < 256; i++) {
+		for (k = 0; k < 256; k += 17) {
+			s[0] = (unsigned char)i;
+			s[1] = (unsigned char)k;
+			buf_reset(&b);
+			buf_add_json_str(&b, (const char *)s, 2);
+			j = json_loadb(b.data, b.len,
+			    JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+			if (j == NULL)
+				fail_msg("bytes %02x %02x: %s: %s", i, k,
+				    b.data, err.text);
+			json_decref(j);
+		}
+	}
+	buf_free(&b);
+}
+
+static void
+test_read_file(void **state)
+{
+	char path[] = "/tmp/vpcflowd-test-buf-XXXXXX";
+	struct buf b = BUF_INIT;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "line1\nline2", 11), 11);
+	close(fd);
+	buf_addstr(&b, ">");
+	assert_int_equal(buf_read_file(&b, path), 0);
+	assert_string_equal(b.data, ">line1\nline2");
+	unlink(path);
+	assert_int_equal(buf_read_file(&b, path), -1);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_and_grow),
+		cmocka_unit_test(test_printf_long),
+		cmocka_unit_test(test_detach_empty),
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_json_every_byte),
+		cmocka_unit_test(test_read_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
