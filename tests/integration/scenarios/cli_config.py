@@ -1,0 +1,66 @@
+"""Command line and configuration checking: -h, -V, usage errors (2),
+-n on good and bad files (0 / 78), token protection and redaction."""
+import os
+import re
+import tempfile
+
+from vtest import check, done, run, write_config
+
+SECRET = "SECRET-TOKEN-abc123xyz"
+GOOD = '''
+log_group = "/vpc/flowlogs/prod";
+region = "eu-west-1";
+poll_interval = "45s";
+max_delay = "15m";
+state_dir = "%s";
+logzio : { token = "%s"; type = "vpcflow"; };
+fields : { style = "ecs"; add = { env = "prod"; }; };
+'''
+
+rc, out, err = run(["-h"])
+text = out.decode()
+check(rc == 0, "-h exits 0")
+for opt in ("-c", "--config", "-n", "--check", "--decode", "--format", "--style",
+            "-v", "-q", "-V", "-h"):
+    check(re.search(r"(^|[\s,])%s\b" % re.escape(opt), text) is not None, "-h documents %s" % opt)
+rc, out, err = run(["-V"])
+check(rc == 0 and re.fullmatch(r"vpcflowd \d+\.\d+\.\d+\n", out.decode()) is not None, "-V prints the version")
+rc, out, err = run(["--no-such-option"])
+check(rc == 2, "unknown option exits 2 (%d)" % rc)
+rc, out, err = run(["-n"])
+check(rc == 2 and "-c" in err, "-n without -c is a usage error")
+
+state = tempfile.mkdtemp(prefix="vpcflowd-it-state-")
+path = write_config(GOOD % (state, SECRET))
+rc, out, err = run(["-c", path, "-n"])
+check(rc == 0, "-n on a good file exits 0 (%d: %s)" % (rc, err.strip()))
+check("/vpc/flowlogs/prod" in out.decode() and "45" in out.decode(), "-n prints the effective settings")
+check("900" in out.decode() or "15m" in out.decode(), "-n shows max_delay")
+check(SECRET not in out.decode() and SECRET not in err, "-n never prints the token")
+check("redacted" in out.decode(), "-n says the token is redacted")
+
+# Secrets in a file others can read are refused, with the way out.
+os.chmod(path, 0o644)
+rc, out, err = run(["-c", path, "-n"])
+check(rc == 78, "token in a 0644 file: exit 78 (%d)" % rc)
+check("chmod 600" in err and path in err, "the refusal names the file and says chmod 600: %r" % err.strip())
+check(SECRET not in err and SECRET.encode() not in out, "the refusal does not print the token")
+
+# Errors name file, line and key.
+bad = write_config('log_group = "/x";\npoll_interval = 30;\nlogzio : {\n  batch_bytes = 99999999999;\n  colour = "red";\n};\n')
+rc, out, err = run(["-c", bad, "-n"])
+check(rc == 78, "bad values: exit 78 (%d)" % rc)
+check(re.search(re.escape(bad) + r":4: logzio\.batch_bytes", err) is not None, "out of range names file:4:logzio.batch_bytes: %r" % err)
+check(re.search(re.escape(bad) + r":5: logzio\.colour", err) is not None, "unknown key names file:5:logzio.colour")
+
+syn = write_config('log_group = "/x"\npoll_interval = ;\n')
+rc, out, err = run(["-c", syn, "-n"])
+check(rc == 78 and (syn + ":2") in err, "syntax error names file and line: %r" % err.strip())
+
+fmt = write_config('log_group = "/x";\nformat = "${version} ${srcaddr} ${nonsense}";\n')
+rc, out, err = run(["-c", fmt, "-n"])
+check(rc == 78 and "nonsense" in err and "format" in err, "unknown field in format is a config error naming it")
+
+rc, out, err = run(["-c", "/nonexistent/vpcflowd.conf", "-n"])
+check(rc == 78 and "/nonexistent/vpcflowd.conf" in err, "missing file: exit 78 naming it")
+done()
