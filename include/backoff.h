@@ -1,0 +1,24 @@
+/*
+ * backoff: exponential backoff with full jitter (AWS Architecture Blog,
+ * "Exponential Backoff And Jitter"): delay = random(0, min(cap, base * 2^n)).
+ * Pure: the random source is an argument so tests are deterministic.
+ */
+#ifndef VPCFLOWD_BACKOFF_H
+#define VPCFLOWD_BACKOFF_H
+
+#include <stdint.h>
+
+struct backoff {
+	double		base;	/* seconds */
+	double		cap;	/* seconds */
+	unsigned	attempt;	/* failures so far */
+	uint64_t	rng;	/* xorshift state; never 0 */
+};
+
+void	backoff_init(struct backoff *b, double base, double cap, uint64_t seed);
+/* The delay before the next attempt (seconds), and count one more failure. */
+double	backoff_next(struct backoff *b);
+/* After a success. */
+void	backoff_reset(struct backoff *b);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * http: a thin libcurl wrapper. One client (one reused easy handle, so one
+ * kept-alive connection) per endpoint. TLS certificates are always verified
+ * (ca_file or the system store); the usual proxy variables apply (libcurl);
+ * User-Agent "vpcflowd/VERSION". No retry here: callers classify and retry.
+ *
+ * URLs may carry secrets (the Logz.io token): this module never logs a URL,
+ * and its error texts come from libcurl's error buffer, which holds no query.
+ */
+#ifndef VPCFLOWD_HTTP_H
+#define VPCFLOWD_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct http_header {
+	const char	*name;
+	const char	*value;
+};
+
+struct http_response {
+	long		 status;	/* HTTP status; 0 when no response arrived */
+	struct buf	 body;
+	char		*date;		/* "Date" response header or NULL (clock skew) */
+	char		*amzn_error_type;	/* "X-Amzn-ErrorType" or NULL */
+	char		*retry_after;	/* "Retry-After" or NULL */
+	int		 transport_error;	/* 1: connect/TLS/timeout/reset: no usable response */
+	int		 timed_out;	/* with transport_error: the timeout fired */
+	char		 error[256];	/* transport error text (no URL, no secret) */
+};
+
+struct http_client_opts {
+	const char	*ca_file;	/* NULL: system store */
+	long		 connect_timeout_ms;
+	long		 timeout_ms;	/* whole request */
+};
+
+struct http_client;
+
+struct http_client *http_client_new(const struct http_client_opts *opts);
+void	http_client_free(struct http_client *c);
+
+/*
+ * Perform one request. Returns 0 when a response arrived (whatever its
+ * status), -1 on a transport error (resp->transport_error set, resp->error
+ * says what). resp is reset first; release it with http_response_free().
+ * compressed: the body is gzip already (adds Content-Encoding: gzip).
+ */
+int	http_request(struct http_client *c, const char *method, const char *url,
+	    const struct http_header *headers, size_t nheaders,
+	    const void *body, size_t body_len, struct http_response *resp);
+
+void	http_response_init(struct http_response *resp);
+void	http_response_free(struct http_response *resp);
+
+#endif
