@@ -15,8 +15,15 @@ struct backoff {
 	uint64_t	rng;	/* xorshift state; never 0 */
 };
 
+/*
+ * cap below base is raised to base; seed 0 is replaced by a fixed non-zero
+ * value (the RNG is xorshift64*, which needs a non-zero state).
+ */
 void	backoff_init(struct backoff *b, double base, double cap, uint64_t seed);
-/* The delay before the next attempt (seconds), and count one more failure. */
+/*
+ * The delay before the next attempt (seconds, uniform in [0, ceiling)),
+ * and count one more failure (attempt saturates, the ceiling stays cap).
+ */
 double	backoff_next(struct backoff *b);
 /* After a success. */
 void	backoff_reset(struct backoff *b);

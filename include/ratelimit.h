@@ -13,8 +13,12 @@ struct ratelimit {
 	double	last;	/* time of the last refill */
 };
 
+/* rate <= 0: no pacing at all; burst below 1 is raised to 1. Starts full. */
 void	ratelimit_init(struct ratelimit *r, double rate, double burst, double now);
-/* Take one token: returns 0 if one was there, else the seconds to wait first. */
+/*
+ * Take one token: returns 0 if one was there (it is taken), else the seconds
+ * until one is there; nothing is taken then: wait, and call again.
+ */
 double	ratelimit_take(struct ratelimit *r, double now);
 
 #endif
