@@ -30,14 +30,19 @@ struct http_response {
 	char		 error[256];	/* transport error text (no URL, no secret) */
 };
 
+/* Response bodies above this are a transport error (a broken peer). */
+#define HTTP_MAX_BODY	(64u << 20)
+
 struct http_client_opts {
 	const char	*ca_file;	/* NULL: system store */
 	long		 connect_timeout_ms;
 	long		 timeout_ms;	/* whole request */
+	size_t		 max_body;	/* 0: HTTP_MAX_BODY */
 };
 
 struct http_client;
 
+/* NULL (logged) when libcurl cannot be set up. */
 struct http_client *http_client_new(const struct http_client_opts *opts);
 void	http_client_free(struct http_client *c);
 
@@ -45,7 +50,12 @@ void	http_client_free(struct http_client *c);
  * Perform one request. Returns 0 when a response arrived (whatever its
  * status), -1 on a transport error (resp->transport_error set, resp->error
  * says what). resp is reset first; release it with http_response_free().
- * compressed: the body is gzip already (adds Content-Encoding: gzip).
+ * GET and HEAD send no body; other methods send body (Content-Length 0
+ * when NULL), POST as is, others as a custom method (PUT for IMDSv2).
+ * A gzip body is the caller's: add "Content-Encoding: gzip" to headers.
+ * A header value may be "" (sent empty); a name or value with CR or LF is
+ * refused (-1, nothing sent). A Host header replaces curl's. Redirects are
+ * not followed: a 3xx is returned as it is.
  */
 int	http_request(struct http_client *c, const char *method, const char *url,
 	    const struct http_header *headers, size_t nheaders,
