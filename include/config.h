@@ -70,7 +70,8 @@ struct config {
 	long		 max_delay;	/* seconds */
 	char		*start_position;	/* as written */
 	struct config_start start;	/* ... parsed */
-	char		*state_dir;	/* default /var/lib/vpcflowd/NAME (NAME: file name less ".conf") */
+	char		*state_dir;	/* default /var/lib/vpcflowd/NAME, NAME:
+					   the file name less ".conf" */
 	long		 shutdown_timeout;	/* seconds */
 	char		*ca_file;	/* NULL: the system's CA store */
 
@@ -127,7 +128,7 @@ void	config_print(const struct config *cfg, FILE *fp);
 /* Release everything cfg holds (the inline token is wiped first). */
 void	config_free(struct config *cfg);
 
-/* "30", "30s", "15m", "2h", "1d" to seconds. Returns 0, or -1 if bad or too large. */
+/* "30", "30s", "15m", "2h", "1d" to seconds. 0, or -1 if bad or too large. */
 int	config_parse_duration(const char *s, long *seconds);
 
 /* "inline", "token_file", "token_kms", "systemd credential" or "none". */

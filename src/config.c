@@ -1,45 +1,54 @@
 /*
  * config: load, validate and print the configuration file (libconfig syntax).
  *
- * Keys (durations: integer seconds, or strings "30", "30s", "15m", "2h", "1d"):
+ * Keys (dur: integer seconds, or a string "30", "30s", "15m", "2h", "1d"):
  *
- * key                       type      default                        range / form
- * log_group                 string    (required)                     name [.-_/#A-Za-z0-9]{1,512}, or
- *                                                                    arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]
- * region                    string    AWS_REGION, AWS_DEFAULT_REGION, IMDS   like "eu-west-1"
- * endpoint                  string    from the region                http(s)://host[:port][/path]
- * log_stream_prefix         string    (all streams)                  "" = unset
- * filter_pattern            string    (every event)                  "" = unset
- * format                    string    AWS default format (v2)        ${field} ... (known fields only)
- * poll_interval             duration  30                             1 .. 3600 s
- * max_delay                 duration  900                            0 .. 86400 s
- * start_position            string    "end"                          "beginning", "end", "-2h", ISO-8601
- * state_dir                 string    /var/lib/vpcflowd/NAME         absolute path (NAME: file name less .conf)
- * shutdown_timeout          duration  10                             0 .. 600 s
- * ca_file                   string    (system CA store)              absolute path, readable
- * aws.profile               string    AWS_PROFILE, then "default"
- * aws.max_rps               float     4.0                            0.1 .. 100
- * aws.role_arn              string    (no AssumeRole)                arn:PARTITION:iam::ACCOUNT:role/NAME
- * aws.external_id           string    (none)                         2 .. 1224 of [A-Za-z0-9+=,.@:/_-]; needs role_arn
- * aws.fips                  bool      false
- * aws.sts_endpoint          string    from the region                http(s)://host[:port][/path]
- * aws.kms_endpoint          string    from the region                http(s)://host[:port][/path]
- * logzio.url                string    "https://listener.logz.io:8071"  http(s)://host[:port][/path]
- * logzio.token              string    (secret)                       at most one of token, token_file,
- * logzio.token_file         string                                   token_kms; none: systemd credential
- * logzio.token_kms          string                                   "logzio-token" if present
- * logzio.token_kms_context  group of strings (free-form)             only with token_kms
- * logzio.type               string    "vpcflow"                      [A-Za-z0-9._-]{1,100}
- * logzio.compress           bool      true
- * logzio.batch_bytes        integer   3000000                        1000 .. 10000000
- * logzio.flush_interval     duration  5                              1 .. 300 s
- * logzio.timeout            duration  30                             1 .. 600 s
- * fields.style              string    "logzio"                       "logzio" or "ecs"
- * fields.include_message    bool      true
- * fields.add                group of strings, numbers, booleans (free-form; names must not be document fields)
+ * key                      type    default               range / form
+ * log_group                string  (required)            name of 1-512
+ *                                  [A-Za-z0-9._/#-], or
+ *                                  arn:aws:logs:REGION:ACCOUNT:log-group:NAME
+ *                                  (":*" allowed; sets/must match region)
+ * region                   string  $AWS_REGION, $AWS_DEFAULT_REGION, IMDS
+ *                                                        [a-z][a-z0-9-]{,31}
+ * endpoint                 string  from the region       http(s)://host[:port]
+ *                                                        [/path]
+ * log_stream_prefix        string  every stream          "" = unset
+ * filter_pattern           string  every event           "" = unset
+ * format                   string  AWS default (v2)      known ${fields}
+ * poll_interval            dur     30                    1 .. 3600
+ * max_delay                dur     900                   0 .. 86400
+ * start_position           string  "end"                 "beginning", "end",
+ *                                  "-2h" (1s .. 3650d back), ISO-8601 + zone
+ * state_dir                string  /var/lib/vpcflowd/NAME (NAME: file name
+ *                                  less ".conf")         absolute path
+ * shutdown_timeout         dur     10                    0 .. 600
+ * ca_file                  string  system CA store       absolute, readable
+ * aws.profile              string  $AWS_PROFILE, "default"
+ * aws.max_rps              float   4.0                   0.1 .. 100
+ * aws.role_arn             string  none                  arn:P:iam::ACCT:role/N
+ * aws.external_id          string  none                  2-1224 chars; needs
+ *                                                        role_arn
+ * aws.fips                 bool    false
+ * aws.sts_endpoint         string  from the region       as endpoint
+ * aws.kms_endpoint         string  from the region       as endpoint
+ * logzio.url               string  https://listener.logz.io:8071  as endpoint
+ * logzio.token             string  secret; at most one of token, token_file,
+ * logzio.token_file        string  token_kms; with none of them the systemd
+ * logzio.token_kms         string  credential $CREDENTIALS_DIRECTORY/
+ *                                  logzio-token, if present
+ * logzio.token_kms_context group    of strings, free-form; needs token_kms
+ * logzio.type              string  "vpcflow"             [A-Za-z0-9._-]{1,100}
+ * logzio.compress          bool    true
+ * logzio.batch_bytes       integer 3000000               1000 .. 10000000
+ * logzio.flush_interval    dur     5                     1 .. 300
+ * logzio.timeout           dur     30                    1 .. 600
+ * fields.style             string  "logzio"              "logzio", "ecs"
+ * fields.include_message   bool    true
+ * fields.add               group   empty                 free-form: strings,
+ *                                  numbers, booleans; not a document's field
  *
  * Everything is driven by the key table below: loading, defaults, printing.
- * Post-load checks that involve several keys are in config_check().
+ * Checks that involve several keys or the file system are in config_check().
  */
 #include <sys/stat.h>
 
@@ -86,17 +95,24 @@ struct key {
 };
 
 /* Offset of member m, which must have type T (a mismatch fails to compile). */
-#define MEMBER(m, T) \
-	(offsetof(struct config, m) + 0 * sizeof((T *)0 == &((struct config *)0)->m))
+#define MEMBER(m, T)	(offsetof(struct config, m) + \
+			    0 * sizeof((T *)0 == &((struct config *)0)->m))
 
-#define GROUP(n)		{ n, K_GROUP, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL }
-#define MAP(n, m, fl)		{ n, K_MAP, MEMBER(m, struct config_map), 0, 0, 0, NULL, fl, NULL, NULL, NULL }
+#define GROUP(n) \
+	{ n, K_GROUP, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL }
+#define MAP(n, m, fl) \
+	{ n, K_MAP, MEMBER(m, struct config_map), 0, 0, 0, NULL, fl, NULL, \
+	    NULL, NULL }
 #define STR(n, m, d, fl, chk, un) \
 	{ n, K_STR, MEMBER(m, char *), 0, 0, 0, d, fl, chk, NULL, un }
-#define INT(n, m, d, lo, hi)	{ n, K_INT, MEMBER(m, long), lo, hi, d, NULL, 0, NULL, NULL, NULL }
-#define DUR(n, m, d, lo, hi)	{ n, K_DUR, MEMBER(m, long), lo, hi, d, NULL, 0, NULL, NULL, NULL }
-#define FLT(n, m, d, lo, hi)	{ n, K_FLOAT, MEMBER(m, double), lo, hi, d, NULL, 0, NULL, NULL, NULL }
-#define BOOL(n, m, d)		{ n, K_BOOL, MEMBER(m, int), 0, 1, d, NULL, 0, NULL, NULL, NULL }
+#define INT(n, m, d, lo, hi) \
+	{ n, K_INT, MEMBER(m, long), lo, hi, d, NULL, 0, NULL, NULL, NULL }
+#define DUR(n, m, d, lo, hi) \
+	{ n, K_DUR, MEMBER(m, long), lo, hi, d, NULL, 0, NULL, NULL, NULL }
+#define FLT(n, m, d, lo, hi) \
+	{ n, K_FLOAT, MEMBER(m, double), lo, hi, d, NULL, 0, NULL, NULL, NULL }
+#define BOOL(n, m, d) \
+	{ n, K_BOOL, MEMBER(m, int), 0, 1, d, NULL, 0, NULL, NULL, NULL }
 
 static int	check_log_group(struct config *, char **, struct buf *);
 static int	check_region(struct config *, char **, struct buf *);
@@ -243,21 +259,26 @@ key_in(const char *name, const char *prefix)
 }
 
 /*
- * The file a setting comes from, for messages and the mode check: libconfig
- * names an @include'd file as written, relative to the include directory.
+ * The path of file, as named by libconfig: an @include'd file is named as
+ * written, relative to the include directory. NULL file: the main file.
  */
 static const char *
-setting_file(const struct ctx *x, const config_setting_t *s, struct buf *b)
+file_path(const struct ctx *x, const char *file, struct buf *b)
 {
-	const char *file;
-
-	if (s == NULL || (file = config_setting_source_file(s)) == NULL)
+	if (file == NULL)
 		return x->path;
 	if (file[0] == '/' || x->incdir == NULL)
 		return file;
 	buf_reset(b);
 	buf_printf(b, "%s/%s", x->incdir, file);
 	return b->data;
+}
+
+/* The file a setting comes from, for messages and the mode check. */
+static const char *
+setting_file(const struct ctx *x, const config_setting_t *s, struct buf *b)
+{
+	return file_path(x, s ? config_setting_source_file(s) : NULL, b);
 }
 
 /* Append "FILE:LINE: KEY: message" to the errors, file and line from s. */
@@ -355,7 +376,7 @@ days_in_month(int y, int m)
 	return mdays[m - 1];
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's algorithm). */
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant). */
 static int64_t
 days_from_civil(int y, int m, int d)
 {
@@ -874,7 +895,8 @@ apply_map(struct ctx *x, const struct key *k, const config_setting_t *g,
 			    config_setting_get_bool(e) ? "true" : "false");
 			break;
 		}
-		if (kv->value == NULL && (num[0] == '\0' || (k->flags & KF_STRINGS))) {
+		if (kv->value == NULL &&
+		    (num[0] == '\0' || (k->flags & KF_STRINGS))) {
 			buf_reset(&ename);
 			buf_printf(&ename, "%s.%s", name, config_setting_name(e));
 			cerr(x, e, ename.data, "%s", (k->flags & KF_STRINGS) ?
@@ -892,6 +914,25 @@ apply_map(struct ctx *x, const struct key *k, const config_setting_t *g,
 
 static void	walk(struct ctx *, const config_setting_t *, const char *);
 
+/* Check a K_INT, K_DUR or K_FLOAT setting against its range and store it. */
+static void
+apply_number(struct ctx *x, const struct key *k, const config_setting_t *s,
+    const char *name)
+{
+	double v;
+
+	if (get_number(x, k, s, name, &v) == -1)
+		return;
+	if (!(v >= k->min && v <= k->max))
+		cerr(x, s, name, k->type == K_FLOAT ? "must be between %g and %g" :
+		    k->type == K_DUR ? "must be between %.0f and %.0f seconds" :
+		    "must be between %.0f and %.0f", k->min, k->max);
+	else if (k->type == K_FLOAT)
+		*(double *)member(x->cfg, k) = v;
+	else
+		*(long *)member(x->cfg, k) = (long)v;
+}
+
 /* Check and store one setting s of key k, named name in messages. */
 static void
 apply(struct ctx *x, const struct key *k, const config_setting_t *s,
@@ -901,34 +942,13 @@ apply(struct ctx *x, const struct key *k, const config_setting_t *s,
 		[K_GROUP] = CONFIG_TYPE_GROUP, [K_MAP] = CONFIG_TYPE_GROUP,
 		[K_STR] = CONFIG_TYPE_STRING, [K_BOOL] = CONFIG_TYPE_BOOL,
 	};
-	double v;
 
-	switch (k->type) {
-	case K_GROUP:
-	case K_MAP:
-	case K_STR:
-	case K_BOOL:
-		if (config_setting_type(s) != want[k->type]) {
-			cerr(x, s, name, "%s", type_msg[k->type]);
-			return;
-		}
-		break;
-	case K_INT:
-	case K_DUR:
-	case K_FLOAT:
-		if (get_number(x, k, s, name, &v) == -1)
-			return;
-		if (!(v >= k->min && v <= k->max)) {
-			cerr(x, s, name, k->type == K_FLOAT ?
-			    "must be between %g and %g" : k->type == K_DUR ?
-			    "must be between %.0f and %.0f seconds" :
-			    "must be between %.0f and %.0f", k->min, k->max);
-			return;
-		}
-		if (k->type == K_FLOAT)
-			*(double *)member(x->cfg, k) = v;
-		else
-			*(long *)member(x->cfg, k) = (long)v;
+	if (k->type == K_INT || k->type == K_DUR || k->type == K_FLOAT) {
+		apply_number(x, k, s, name);
+		return;
+	}
+	if (config_setting_type(s) != want[k->type]) {
+		cerr(x, s, name, "%s", type_msg[k->type]);
 		return;
 	}
 	switch (k->type) {
@@ -1103,7 +1123,7 @@ out:
 	return rc;
 }
 
-/* Path of the systemd credential, or NULL when $CREDENTIALS_DIRECTORY is unset. */
+/* Path of the systemd credential; NULL without $CREDENTIALS_DIRECTORY. */
 static char *
 credential_path(void)
 {
@@ -1258,7 +1278,7 @@ arn_region(const char *arn, size_t *len)
 	return p;
 }
 
-/* state_dir default: /var/lib/vpcflowd/NAME, NAME the file name less ".conf". */
+/* Default state_dir: /var/lib/vpcflowd/NAME, NAME: file name less .conf */
 static char *
 default_state_dir(const char *path)
 {
@@ -1365,6 +1385,7 @@ wipe_token_setting(config_t *lc)
 int
 config_load(struct config *cfg, const char *path, struct buf *errors)
 {
+	struct buf incfile = BUF_INIT;
 	struct ctx x;
 	struct stat st;
 	config_t lc;
@@ -1396,8 +1417,7 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 		x.incdir = dir;
 	}
 	if (config_read(&lc, fp) == CONFIG_FALSE) {
-		buf_addstr(errors, config_error_file(&lc) ?
-		    config_error_file(&lc) : path);
+		buf_addstr(errors, file_path(&x, config_error_file(&lc), &incfile));
 		if (config_error_line(&lc) > 0)
 			buf_printf(errors, ":%d", config_error_line(&lc));
 		buf_printf(errors, ": %s\n", config_error_text(&lc));
@@ -1410,6 +1430,7 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 	config_destroy(&lc);
 	fclose(fp);
 	free(dir);
+	buf_free(&incfile);
 	return x.nerr > 0 ? -1 : 0;
 }
 

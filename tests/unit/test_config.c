@@ -1187,8 +1187,60 @@ test_include(void **state)
 	buf_printf(&want, "%s/bad.inc:2: poll_interval: must be between", dir);
 	assert_has(err.data, want.data);
 	config_free(&cfg);
+	put("syntax.inc", 0600, "\n\npoll_interval = ;\n");
+	assert_int_equal(load(&cfg, &err, "log_group = \"g\";\n"
+	    "@include \"syntax.inc\"\n"), -1);
+	buf_reset(&want);
+	buf_printf(&want, "%s/syntax.inc:3: syntax error\n", dir);
+	assert_string_equal(err.data, want.data);
+	config_free(&cfg);
 	buf_free(&err);
 	buf_free(&want);
+}
+
+/* etc/example.conf loads, and documents every key (run from the source root). */
+static void
+test_example_conf(void **state)
+{
+	static const char *const every[] = {
+		"log_group", "region", "endpoint", "log_stream_prefix",
+		"filter_pattern", "format", "poll_interval", "max_delay",
+		"start_position", "state_dir", "shutdown_timeout", "ca_file",
+		"aws", "profile", "max_rps", "role_arn", "external_id", "fips",
+		"sts_endpoint", "kms_endpoint", "logzio", "url", "token",
+		"token_file", "token_kms", "token_kms_context", "type",
+		"compress", "batch_bytes", "flush_interval", "timeout",
+		"fields", "style", "include_message", "add",
+	};
+	struct config cfg;
+	struct buf err = BUF_INIT, text = BUF_INIT, needle = BUF_INIT;
+	size_t i, j;
+
+	(void)state;
+	if (buf_read_file(&text, "etc/example.conf") == -1)
+		fail_msg("etc/example.conf: %s (run from the source root)",
+		    strerror(errno));
+	/* each key is set, or shown commented out: "KEY = " or "KEY : " */
+	for (i = 0; i < NELEM(every); i++) {
+		for (j = 0; j < 6; j++) {
+			buf_reset(&needle);
+			buf_printf(&needle, "%c%s %c ", " \n#"[j % 3], every[i],
+			    j < 3 ? '=' : ':');
+			if (strstr(text.data, needle.data) != NULL)
+				break;
+		}
+		if (j == 6)
+			fail_msg("etc/example.conf does not show %s", every[i]);
+	}
+	if (config_load(&cfg, "etc/example.conf", &err) != 0)
+		fail_msg("%s", err.data);
+	assert_string_equal(cfg.log_group, "/vpc/flowlogs/prod");
+	assert_string_equal(cfg.fields.add_json, "\"env\":\"prod\"");
+	assert_string_equal(cfg.state_dir, "/var/lib/vpcflowd/example");
+	config_free(&cfg);
+	buf_free(&err);
+	buf_free(&text);
+	buf_free(&needle);
 }
 
 int
@@ -1217,6 +1269,7 @@ main(void)
 		cmocka_unit_test_setup(test_token_sources, each),
 		cmocka_unit_test_setup(test_token_exclusive, each),
 		cmocka_unit_test_setup(test_include, each),
+		cmocka_unit_test_setup(test_example_conf, each),
 	};
 
 	umask(022);
