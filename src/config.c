@@ -1391,6 +1391,7 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 	config_t lc;
 	char *dir, *slash;
 	FILE *fp;
+	int err;
 
 	config_defaults(cfg);
 	cfg->path = xstrdup(path);
@@ -1399,10 +1400,18 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 	x.errors = errors;
 	x.path = cfg->path;
 	x.lc = &lc;
-	if ((fp = fopen(path, "re")) == NULL || fstat(fileno(fp), &st) == -1) {
+	if ((fp = fopen(path, "re")) == NULL) {
 		buf_printf(errors, "%s: %s\n", path, strerror(errno));
-		if (fp != NULL)
-			fclose(fp);
+		return -1;
+	}
+	/* a directory would make libconfig's scanner exit the process */
+	if (fstat(fileno(fp), &st) == -1)
+		err = errno;
+	else
+		err = S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (err != 0) {
+		buf_printf(errors, "%s: %s\n", path, strerror(err));
+		fclose(fp);
 		return -1;
 	}
 	x.mode = st.st_mode;

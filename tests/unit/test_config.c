@@ -25,7 +25,7 @@ static char	 dir[64];
 static char	 last_path[256];	/* the file load() wrote last */
 static int	 seq;
 
-/* Write text to dir/name (name NULL: a fresh cN.conf) with mode; returns the path. */
+/* Write text to dir/name (NULL: a fresh cN.conf) with mode; return its path. */
 static const char *
 put(const char *name, mode_t mode, const char *text)
 {
@@ -181,7 +181,8 @@ test_defaults(void **state)
 	assert_null(cfg.region);
 	assert_null(cfg.endpoint);
 	assert_string_equal(cfg.format, FLOW_DEFAULT_FORMAT);
-	assert_int_equal(flow_format_parse(&def, FLOW_DEFAULT_FORMAT, e, sizeof(e)), 0);
+	assert_int_equal(flow_format_parse(&def, FLOW_DEFAULT_FORMAT, e,
+	    sizeof(e)), 0);
 	assert_int_equal(cfg.flow_format.nfields, 14);
 	assert_int_equal(cfg.flow_format.nfields, def.nfields);
 	assert_memory_equal(cfg.flow_format.field, def.field, 14);
@@ -314,7 +315,8 @@ test_all_keys(void **state)
 	    "arn:aws:iam::123456789012:role/flow-reader");
 	assert_string_equal(cfg.aws.external_id, "ext-123");
 	assert_int_equal(cfg.aws.fips, 1);
-	assert_string_equal(cfg.aws.sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+	assert_string_equal(cfg.aws.sts_endpoint,
+	    "https://sts.eu-west-1.amazonaws.com");
 	assert_string_equal(cfg.aws.kms_endpoint, "http://127.0.0.1:4566");
 	assert_string_equal(cfg.logzio.url, "http://[::1]:8071/bulk");
 	assert_null(cfg.logzio.token);
@@ -341,7 +343,7 @@ test_all_keys(void **state)
 	free(text);
 }
 
-/* What config_print writes loads back to the same settings, and is libconfig. */
+/* What config_print writes is libconfig and loads back to the same settings. */
 static void
 test_print_round_trip(void **state)
 {
@@ -615,6 +617,11 @@ test_missing_file(void **state)
 	assert_has(err.data, path);
 	assert_has(err.data, strerror(ENOENT));
 	config_free(&cfg);
+	buf_reset(&err);
+	assert_int_equal(config_load(&cfg, dir, &err), -1);
+	snprintf(path, sizeof(path), "%s: %s\n", dir, strerror(EISDIR));
+	assert_string_equal(err.data, path);
+	config_free(&cfg);
 	buf_free(&err);
 
 	expect_errors("# nothing\nregion = \"eu-west-1\";\n",
@@ -666,7 +673,8 @@ test_start_position(void **state)
 		{ "2026-11-01T00:00:00-0530", CONFIG_START_ABSOLUTE, 0, 1793511000000LL },
 		{ "2026-11-01T05:00:00+05", CONFIG_START_ABSOLUTE, 0, 1793491200000LL },
 		{ "2024-02-29T12:34:56.789Z", CONFIG_START_ABSOLUTE, 0, 1709210096789LL },
-		{ "2024-02-29T12:34:56.789123456Z", CONFIG_START_ABSOLUTE, 0, 1709210096789LL },
+		{ "2024-02-29T12:34:56.789123456Z", CONFIG_START_ABSOLUTE, 0,
+		    1709210096789LL },
 		{ "2026-11-01T00:00Z", CONFIG_START_ABSOLUTE, 0, 1793491200000LL },
 		{ "2026-11-01", CONFIG_START_ABSOLUTE, 0, 1793491200000LL },
 		{ "1970-01-01T00:00:00Z", CONFIG_START_ABSOLUTE, 0, 0 },
@@ -740,7 +748,8 @@ test_log_group_arn(void **state)
 
 	(void)state;
 	assert_loads(&cfg, &err, "log_group = "
-	    "\"arn:aws:logs:eu-west-1:123456789012:log-group:/vpc/flow-logs_1#a:*\";\n");
+	    "\"arn:aws:logs:eu-west-1:123456789012:log-group:"
+	    "/vpc/flow-logs_1#a:*\";\n");
 	assert_string_equal(cfg.log_group, "/vpc/flow-logs_1#a");
 	assert_string_equal(cfg.log_group_arn,
 	    "arn:aws:logs:eu-west-1:123456789012:log-group:/vpc/flow-logs_1#a");
@@ -791,7 +800,8 @@ test_strings(void **state)
 
 	expect_errors("log_group = \"g\";\nendpoint = \"ftp://x\";\n",
 	    ":2: endpoint: \"ftp://x\" is not an http:// or https:// URL\n");
-	expect_errors("log_group = \"g\";\nlogzio : { url = \"https://user@host\"; };\n",
+	expect_errors("log_group = \"g\";\n"
+	    "logzio : { url = \"https://user@host\"; };\n",
 	    ":2: logzio.url: \"https://user@host\" is not a URL of the form "
 	    "http(s)://host[:port][/path]\n");
 	expect_error_has("log_group = \"g\";\nendpoint = \"https://\";\n",
@@ -804,7 +814,8 @@ test_strings(void **state)
 	    "not a URL");
 	expect_error_has("log_group = \"g\";\nendpoint = \"https://[]/\";\n",
 	    "not a URL");
-	expect_error_has("log_group = \"g\";\naws : { sts_endpoint = \"sts.amazonaws.com\"; };\n",
+	expect_error_has("log_group = \"g\";\n"
+	    "aws : { sts_endpoint = \"sts.amazonaws.com\"; };\n",
 	    ":2: aws.sts_endpoint: ");
 	expect_errors("log_group = \"g\";\nregion = \"EU-WEST-1\";\n",
 	    ":2: region: \"EU-WEST-1\" is not an AWS region name like "
@@ -813,7 +824,8 @@ test_strings(void **state)
 	    ":2: state_dir: \"state\" is not an absolute path\n");
 	expect_errors("log_group = \"g\";\nlogzio : { type = \"vpc flow\"; };\n",
 	    ":2: logzio.type: \"vpc flow\" must be 1 to 100 of A-Z a-z 0-9 . _ -\n");
-	expect_error_has("log_group = \"g\";\naws : { role_arn = \"arn:aws:iam::123:role/x\"; };\n",
+	expect_error_has("log_group = \"g\";\n"
+	    "aws : { role_arn = \"arn:aws:iam::123:role/x\"; };\n",
 	    ":2: aws.role_arn: ");
 	expect_errors("log_group = \"g\";\naws : { external_id = \"abc\"; };\n",
 	    ":2: aws.external_id: needs aws.role_arn\n");
@@ -881,6 +893,16 @@ test_fields_add_reserved(void **state)
 	    "add = { source = \"x\"; }; };\n", want_ecs, NELEM(want_ecs));
 }
 
+/* Into b: a configuration whose token is in the file path + suffix. */
+static const char *
+token_file_conf(struct buf *b, const char *path, const char *suffix)
+{
+	buf_reset(b);
+	buf_printf(b, "log_group = \"g\";\nlogzio : { token_file = \"%s%s\"; };\n",
+	    path, suffix);
+	return b->data;
+}
+
 static const char inline_conf[] =
     "log_group = \"g\";\n"
     "logzio : {\n"
@@ -922,8 +944,7 @@ test_token_permissions(void **state)
 
 	/* the same for token_file */
 	tf = put("token644", 0644, SECRET "\n");
-	buf_reset(&want);
-	buf_printf(&want, "log_group = \"g\";\nlogzio : { token_file = \"%s\"; };\n", tf);
+	token_file_conf(&want, tf, "");
 	assert_int_equal(load_mode(&cfg, &err, 0644, want.data), -1);
 	text = strdup(tf);
 	buf_reset(&want);
@@ -933,24 +954,21 @@ test_token_permissions(void **state)
 	assert_string_equal(err.data, want.data);
 	config_free(&cfg);
 	assert_int_equal(chmod(text, 0600), 0);
-	buf_reset(&want);
-	buf_printf(&want, "log_group = \"g\";\nlogzio : { token_file = \"%s\"; };\n", text);
+	token_file_conf(&want, text, "");
 	assert_loads_mode(&cfg, &err, 0644, want.data);
 	assert_int_equal(cfg.logzio.token_source, CONFIG_TOKEN_FILE);
 	config_free(&cfg);
 	free(text);
 
 	/* missing, a directory, relative */
-	buf_reset(&want);
-	buf_printf(&want, "log_group = \"g\";\nlogzio : { token_file = \"%s/none\"; };\n", dir);
+	token_file_conf(&want, dir, "/none");
 	assert_int_equal(load(&cfg, &err, want.data), -1);
 	buf_reset(&want);
 	buf_printf(&want, "%s:2: logzio.token_file: %s/none: %s\n", last_path,
 	    dir, strerror(ENOENT));
 	assert_string_equal(err.data, want.data);
 	config_free(&cfg);
-	buf_reset(&want);
-	buf_printf(&want, "log_group = \"g\";\nlogzio : { token_file = \"%s\"; };\n", dir);
+	token_file_conf(&want, dir, "");
 	assert_int_equal(load(&cfg, &err, want.data), -1);
 	assert_has(err.data, ": not a regular file");
 	config_free(&cfg);
@@ -1040,7 +1058,7 @@ test_token_sources(void **state)
 
 	/* token_file: surrounding white space trimmed, read at each call */
 	tf = put("tokfile", 0600, "  tok-abc\r\n\n");
-	buf_printf(&text, "log_group = \"g\";\nlogzio : { token_file = \"%s\"; };\n", tf);
+	token_file_conf(&text, tf, "");
 	assert_loads(&cfg, &err, text.data);
 	assert_string_equal(config_token_source_name(cfg.logzio.token_source),
 	    "token_file");
@@ -1128,7 +1146,8 @@ test_token_sources(void **state)
 	assert_has(out, "LambdaFunctionName = \"shipper\";");
 	free(out);
 	config_free(&cfg);
-	expect_errors("log_group = \"g\";\nlogzio : { token_kms = \"not base64!\"; };\n",
+	expect_errors("log_group = \"g\";\n"
+	    "logzio : { token_kms = \"not base64!\"; };\n",
 	    ":2: logzio.token_kms: must be the base64 KMS ciphertext of the token\n");
 	expect_errors("log_group = \"g\";\nlogzio : {\n"
 	    "  token_kms_context = { a = \"b\"; };\n};\n",
@@ -1198,7 +1217,7 @@ test_include(void **state)
 	buf_free(&want);
 }
 
-/* etc/example.conf loads, and documents every key (run from the source root). */
+/* etc/example.conf loads and documents every key (run from the source root). */
 static void
 test_example_conf(void **state)
 {
