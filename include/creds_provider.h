@@ -21,6 +21,8 @@
 #define CREDS_META_TIMEOUT_MS	1000	/* IMDS: 1 s per request */
 #define CREDS_CONTAINER_TIMEOUT_MS	5000
 #define CREDS_MAX_ROLE_DEPTH	5	/* source_profile chains */
+#define CREDS_STS_MAX_RPS	5.0	/* pacing of STS calls */
+#define CREDS_STS_ATTEMPTS	3	/* requests per STS call, transient errors */
 
 typedef enum creds_result (*creds_get_fn)(struct creds_provider *,
 	    struct aws_creds *, struct buf *);
