@@ -1,1 +1,196 @@
-int main(void) { return 0; }
+/*
+ * vpcflowd: ships AWS VPC Flow Log records from CloudWatch Logs to Logz.io.
+ * main() only parses the command line and wires the modules together.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "decode.h"
+#include "flow.h"
+#include "log.h"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+#define EXIT_CONFIG	78	/* systemd: RestartPreventExitStatus=78 */
+
+enum { OPT_DECODE = 256, OPT_FORMAT, OPT_STYLE };
+
+static const struct option long_options[] = {
+	{ "config",	required_argument,	NULL, 'c' },
+	{ "check",	no_argument,		NULL, 'n' },
+	{ "decode",	no_argument,		NULL, OPT_DECODE },
+	{ "format",	required_argument,	NULL, OPT_FORMAT },
+	{ "style",	required_argument,	NULL, OPT_STYLE },
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: vpcflowd -c FILE -n [-v] [-q]\n"
+"       vpcflowd --decode [-c FILE] [--format FMT] [--style STYLE] [-v] [-q]\n"
+"       vpcflowd -V | -h\n"
+"\n"
+"Ships AWS VPC Flow Log records from CloudWatch Logs to Logz.io.\n"
+"\n"
+"  -c, --config FILE   configuration file (one per log group), see vpcflowd.conf(5)\n"
+"  -n, --check         check the configuration, print the effective settings\n"
+"                      with secrets redacted; exit 0, or 78 on errors\n"
+"      --decode        read raw flow records, one per line, on stdin; write the\n"
+"                      documents that would be shipped, one per line, on stdout.\n"
+"                      A first line of field names (S3 flow log files) is the\n"
+"                      format unless --format or -c gives one\n"
+"      --format FMT    the flow log format, \"${version} ${account-id} ...\" or\n"
+"                      \"version account-id ...\" (default: the AWS default format)\n"
+"      --style STYLE   document style: logzio (default) or ecs\n"
+"  -v, --verbose       more log detail (repeat for more)\n"
+"  -q, --quiet         warnings and errors only\n"
+"  -V, --version       print the version and exit\n"
+"  -h, --help          print this help and exit\n"
+"\n"
+"Exit status: 0 success, 1 runtime failure, 2 usage error, 78 configuration error.\n"
+"See vpcflowd(8).\n");
+}
+
+static void __attribute__((noreturn))
+usage_error(const char *why)
+{
+	fprintf(stderr, "vpcflowd: %s\n", why);
+	fprintf(stderr, "Try 'vpcflowd -h' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+/* Load the configuration or exit 78 with every problem on stderr. */
+static void
+load_config_or_exit(struct config *cfg, const char *path)
+{
+	struct buf errors = BUF_INIT;
+
+	if (config_load(cfg, path, &errors) == -1) {
+		fprintf(stderr, "%s", errors.data ? errors.data : "");
+		fprintf(stderr, "vpcflowd: configuration %s has errors\n", path);
+		buf_free(&errors);
+		config_free(cfg);
+		exit(EXIT_CONFIG);
+	}
+	buf_free(&errors);
+}
+
+/* --decode: the documents vpcflowd would ship for the records on stdin. */
+static int
+run_decode(const struct config *cfg, int have_config, const char *format,
+    int style)
+{
+	struct flow_format fmt, *fmtp = NULL;
+	struct flow_opts opts = { FLOW_STYLE_LOGZIO, 1, NULL };
+	struct decode_stats st;
+	char err[256];
+
+	if (have_config) {
+		config_flow_opts(cfg, &opts);
+		fmt = cfg->flow_format;
+		fmtp = &fmt;
+	}
+	if (format != NULL) {
+		if (flow_format_parse(&fmt, format, err, sizeof(err)) == -1) {
+			fprintf(stderr, "vpcflowd: --format: %s\n", err);
+			return EXIT_USAGE;
+		}
+		fmtp = &fmt;
+	}
+	if (style >= 0)
+		opts.style = (enum flow_style)style;
+	if (decode_stream(STDIN_FILENO, STDOUT_FILENO, "stdin", fmtp, &opts,
+	    &st) == -1)
+		return EXIT_RUNTIME;
+	if (st.parse_errors > 0)
+		log_warnx("stdin: %llu of %llu records did not parse (first at "
+		    "line %llu); shipped tagged _vpcflow_parse_error",
+		    (unsigned long long)st.parse_errors,
+		    (unsigned long long)st.lines,
+		    (unsigned long long)st.first_error_line);
+	log_debug("decoded %llu records, %llu bytes in, %llu bytes out",
+	    (unsigned long long)st.lines, (unsigned long long)st.bytes_in,
+	    (unsigned long long)st.bytes_out);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config cfg;
+	const char *config_path = NULL, *format = NULL;
+	int ch, verbosity = 0, check = 0, decode = 0, style = -1, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:nvqVh", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case OPT_DECODE:
+			decode = 1;
+			break;
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_STYLE:
+			if ((style = flow_style_parse(optarg)) < 0)
+				usage_error("--style must be logzio or ecs");
+			break;
+		case 'v':
+			verbosity = verbosity < 0 ? 1 : verbosity + 1;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'V':
+			printf("vpcflowd %s\n", VPCFLOWD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage_error("unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument");
+	log_init(verbosity);
+
+	if (!decode && (format != NULL || style >= 0))
+		usage_error("--format and --style go with --decode");
+	if (check && decode)
+		usage_error("-n and --decode cannot be combined");
+	if (!decode && config_path == NULL)
+		usage_error("-c FILE is required");
+	if (!decode && !check)
+		usage_error("say what to do: -n (check the configuration) or --decode");
+
+	if (config_path != NULL)
+		load_config_or_exit(&cfg, config_path);
+	else
+		config_defaults(&cfg);
+	if (check) {
+		printf("# vpcflowd %s: configuration %s is valid\n",
+		    VPCFLOWD_VERSION, config_path);
+		config_print(&cfg, stdout);
+		rc = 0;
+	} else
+		rc = run_decode(&cfg, config_path != NULL, format, style);
+	config_free(&cfg);
+	return rc;
+}
