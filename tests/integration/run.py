@@ -26,13 +26,16 @@ def main():
     ap.add_argument("only", nargs="*", help="run only scripts whose name contains one of these")
     args = ap.parse_args()
 
-    scripts = sorted(glob.glob(os.path.join(HERE, "scenarios", "*.py")))
+    # Shared helper modules (a leading "_" or a "_common" suffix) are not scenarios.
+    scripts = sorted(s for s in glob.glob(os.path.join(HERE, "scenarios", "*.py"))
+                     if not os.path.basename(s).startswith("_")
+                     and not s.endswith("_common.py"))
     scripts += sorted(glob.glob(os.path.join(HERE, "test_*.py")))
     if args.only:
         scripts = [s for s in scripts if any(o in os.path.basename(s) for o in args.only)]
     env = dict(os.environ)
     env["VPCFLOWD"] = os.path.abspath(args.bin)
-    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = HERE + os.pathsep + os.path.join(HERE, "scenarios") + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
 
     passed = failed = 0
