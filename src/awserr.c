@@ -94,6 +94,9 @@ static const struct awserr_name awserr_names[] = {
 	{ "InvalidParameterException", AWSERR_BAD_NEXT_TOKEN,
 	    next_token_needles, ADVICE_PARAM },
 	/* Fatal, with advice. */
+	{ "NoCredentials", AWSERR_FATAL, NULL,
+	    "give the daemon AWS credentials: environment, web identity, "
+	    "shared files (aws.profile), container or instance role" },
 	{ "AccessDeniedException", AWSERR_FATAL, NULL, ADVICE_IAM },
 	{ "AccessDenied", AWSERR_FATAL, NULL, ADVICE_IAM },
 	{ "ResourceNotFoundException", AWSERR_FATAL, NULL,
