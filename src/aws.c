@@ -30,7 +30,7 @@ struct aws_call {
 	const char	*target;	/* X-Amz-Target, or NULL */
 	const char	*body;
 	int		 sign;
-	char		 op[64];	/* for the logs: "FilterLogEvents", "AssumeRole" */
+	char		 op[64];	/* for the logs: "FilterLogEvents" */
 };
 
 /* Where the retry loop stands. */

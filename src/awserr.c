@@ -54,7 +54,8 @@ static const struct awserr_name awserr_names[] = {
 	{ "ThrottledException", AWSERR_THROTTLE, NULL, NULL },
 	{ "RequestThrottledException", AWSERR_THROTTLE, NULL, NULL },
 	{ "TooManyRequestsException", AWSERR_THROTTLE, NULL, NULL },
-	{ "ProvisionedThroughputExceededException", AWSERR_THROTTLE, NULL, NULL },
+	{ "ProvisionedThroughputExceededException", AWSERR_THROTTLE, NULL,
+	    NULL },
 	{ "TransactionInProgressException", AWSERR_THROTTLE, NULL, NULL },
 	{ "RequestLimitExceeded", AWSERR_THROTTLE, NULL, NULL },
 	{ "BandwidthLimitExceeded", AWSERR_THROTTLE, NULL, NULL },
@@ -296,9 +297,11 @@ xml_unescape(char *s)
 	size_t i, n;
 
 	while (*r != '\0') {
-		for (i = 0; *r == '&' && i < sizeof(ents) / sizeof(*ents); i++)
-			if (strncmp(r, ents[i].ent, n = strlen(ents[i].ent)) == 0)
+		for (i = 0; *r == '&' && i < sizeof(ents) / sizeof(*ents); i++) {
+			n = strlen(ents[i].ent);
+			if (strncmp(r, ents[i].ent, n) == 0)
 				break;
+		}
 		if (*r == '&' && i < sizeof(ents) / sizeof(*ents)) {
 			*w++ = ents[i].c;
 			r += n;

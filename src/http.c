@@ -256,7 +256,10 @@ set_common(struct http_client *c, struct http_xfer *x)
 	return rc;
 }
 
-/* The method: GET and HEAD have no body; anything else sends body (maybe empty). */
+/*
+ * The method: GET and HEAD send no body; anything else sends body (maybe
+ * empty), POST as such, the others as a custom request on top of it.
+ */
 static CURLcode
 set_method(CURL *h, const char *method, const void *body, size_t body_len)
 {

@@ -1,7 +1,7 @@
 /* ratelimit: token bucket pacing (include/ratelimit.h). */
 #include "ratelimit.h"
 
-/* Rounding slack: a caller that waited exactly the time asked gets its token. */
+/* Rounding slack: a caller that waited the time asked gets its token. */
 #define RATELIMIT_EPSILON	1e-9
 
 void

@@ -230,13 +230,23 @@ server_start(void)
 	close(lfd);
 }
 
-/* Kill the server if it runs, forget the script (also after a failed test). */
-static int
-server_cleanup(void **state)
+/* What every test uses; set up and torn down by cmocka, also on failure. */
+struct fx {
+	struct aws_client	 c;
+	struct aws_endpoint	 ep;
+	struct aws_error	 err;
+	struct buf		 out;	/* a call's result */
+	struct buf		 rec;	/* what the server recorded */
+	struct buf		 req;	/* one recorded request */
+	struct buf		 v;	/* one header value */
+};
+
+/* Kill the server if it runs and forget the script. */
+static void
+server_cleanup(void)
 {
 	size_t i;
 
-	(void)state;
 	if (server_pid > 0) {
 		kill(server_pid, SIGKILL);
 		waitpid(server_pid, NULL, 0);
@@ -246,6 +256,32 @@ server_cleanup(void **state)
 	for (i = 0; i < nsteps; i++)
 		free(script[i].text);
 	nsteps = 0;
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	server_cleanup();
+	if (f->ep.http != NULL)
+		aws_endpoint_free(&f->ep);
+	buf_free(&f->out);
+	buf_free(&f->rec);
+	buf_free(&f->req);
+	buf_free(&f->v);
+	free(f);
 	return 0;
 }
 
@@ -262,7 +298,7 @@ server_stop(struct buf *rec)
 	buf_reset(rec);
 	assert_int_equal(buf_read_file(rec, record_path), 0);
 	unlink(record_path);
-	server_cleanup(NULL);
+	server_cleanup();
 	for (p = rec->data; p != NULL && (p = strstr(p, REQ_MARK)) != NULL;
 	    p += strlen(REQ_MARK))
 		n++;
@@ -315,23 +351,42 @@ body_of(const struct buf *req)
 	return p + 4;
 }
 
+/* A client with tiny backoff delays, and an endpoint on the server. */
 static void
-client(struct aws_client *c, struct aws_endpoint *ep, const char *service)
+client(struct fx *f, const char *service)
 {
 	char url[64];
 
-	aws_client_init(c, chain, 0, NULL);
-	c->retry_base = 0.001;
-	c->retry_cap = 0.004;
-	c->throttle_base = 0.002;
-	c->throttle_cap = 0.008;
-	c->max_attempts = 20;	/* a broken test fails, never spins */
+	aws_client_init(&f->c, chain, 0, NULL);
+	f->c.retry_base = 0.001;
+	f->c.retry_cap = 0.004;
+	f->c.throttle_base = 0.002;
+	f->c.throttle_cap = 0.008;
+	f->c.max_attempts = 20;	/* a broken test fails, never spins */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", server_port);
-	assert_int_equal(aws_endpoint_init(ep, url, "us-east-1", service,
+	assert_int_equal(aws_endpoint_init(&f->ep, url, "us-east-1", service,
 	    NULL, 5000), 0);
 }
 
-/* Sign the recorded request again: the same Authorization, if we signed what we sent. */
+/* One JSON call of the usual target. */
+static int
+call(struct fx *f, const char *body)
+{
+	return aws_json_call(&f->c, &f->ep, TARGET, body, &f->out, &f->err);
+}
+
+/* The value of header name in recorded request n (-1: absent). */
+static int
+req_header(struct fx *f, int n, const char *name)
+{
+	request_n(&f->rec, n, &f->req);
+	return header(&f->req, name, &f->v);
+}
+
+/*
+ * Sign the recorded request again: the same Authorization comes out only if
+ * we signed what went on the wire (Host above all).
+ */
 static void
 assert_signed_as_sent(const struct buf *req, const char *service)
 {
@@ -398,101 +453,79 @@ with_stderr_captured(int (*fn)(void *), void *arg, struct buf *out)
 	return rc;
 }
 
-struct json_call_args {
-	struct aws_client	*c;
-	struct aws_endpoint	*ep;
-	const char		*body;
-	struct buf		*out;
-	struct aws_error	*err;
-};
-
 static int
-run_json_call(void *arg)
+run_call(void *arg)
 {
-	struct json_call_args *a = arg;
-
-	return aws_json_call(a->c, a->ep, TARGET, a->body, a->out, a->err);
+	return call(arg, "{\"logGroupName\":\"/vpc/flowlogs\",\"limit\":100}");
 }
 
 static void
 test_retries_then_success(void **state)
 {
 	const char body[] = "{\"logGroupName\":\"/vpc/flowlogs\",\"limit\":100}";
-	struct buf out = BUF_INIT, rec = BUF_INIT, req = BUF_INIT,
-	    v = BUF_INIT, logs = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
-	struct json_call_args a = { &c, &ep, body, &out, &err };
+	struct fx *f = *state;
+	struct buf logs = BUF_INIT;
 	char host[32];
 	int i, rc;
 
-	(void)state;
 	step_error(503, "ServiceUnavailableException", "try later");
 	step_reply(503, "", "");
 	step_error(400, "ThrottlingException", "Rate exceeded");
 	step_reply(200, "", "{\"events\":[],\"searchedLogStreams\":[]}");
 	server_start();
-	client(&c, &ep, "logs");
+	client(f, "logs");
 	log_init(2);
-	rc = with_stderr_captured(run_json_call, &a, &logs);
+	rc = with_stderr_captured(run_call, f, &logs);
 	log_init(-1);
 	assert_int_equal(rc, 0);
-	assert_string_equal(out.data, "{\"events\":[],\"searchedLogStreams\":[]}");
-	assert_int_equal(err.cls, AWSERR_NONE);
-	assert_int_equal(c.retries, 3);
-	assert_int_equal(server_stop(&rec), 4);
+	assert_string_equal(f->out.data,
+	    "{\"events\":[],\"searchedLogStreams\":[]}");
+	assert_int_equal(f->err.cls, AWSERR_NONE);
+	assert_int_equal(f->c.retries, 3);
+	assert_int_equal(server_stop(&f->rec), 4);
 	snprintf(host, sizeof(host), "127.0.0.1:%d", server_port);
 	for (i = 0; i < 4; i++) {
-		request_n(&rec, i, &req);
-		assert_int_equal(strncmp(req.data, "POST / HTTP/1.1\r\n", 17), 0);
-		assert_int_equal(header(&req, "Host", &v), 0);
-		assert_string_equal(v.data, host);
-		assert_int_equal(header(&req, "Authorization", &v), 0);
-		assert_int_equal(strncmp(v.data, "AWS4-HMAC-SHA256 Credential="
-		    KEY_ID "/", 38), 0);
-		assert_non_null(strstr(v.data, "/us-east-1/logs/aws4_request, "
+		assert_int_equal(req_header(f, i, "Host"), 0);
+		assert_string_equal(f->v.data, host);
+		assert_int_equal(strncmp(f->req.data, "POST / HTTP/1.1\r\n", 17),
+		    0);
+		assert_string_equal(body_of(&f->req), body);
+		assert_signed_as_sent(&f->req, "logs");
+		assert_int_equal(header(&f->req, "Authorization", &f->v), 0);
+		assert_int_equal(strncmp(f->v.data, "AWS4-HMAC-SHA256 "
+		    "Credential=" KEY_ID "/", 38), 0);
+		assert_non_null(strstr(f->v.data, "/us-east-1/logs/aws4_request, "
 		    "SignedHeaders=content-type;host;x-amz-date;"
 		    "x-amz-security-token;x-amz-target, Signature="));
-		assert_int_equal(header(&req, "X-Amz-Date", &v), 0);
-		assert_int_equal(v.len, 16);
-		assert_int_equal(header(&req, "X-Amz-Target", &v), 0);
-		assert_string_equal(v.data, TARGET);
-		assert_int_equal(header(&req, "X-Amz-Security-Token", &v), 0);
-		assert_string_equal(v.data, TOKEN);
-		assert_int_equal(header(&req, "Content-Type", &v), 0);
-		assert_string_equal(v.data, "application/x-amz-json-1.1");
-		assert_int_equal(header(&req, "User-Agent", &v), 0);
-		assert_string_equal(v.data, "vpcflowd/" VPCFLOWD_VERSION);
-		assert_string_equal(body_of(&req), body);
-		assert_signed_as_sent(&req, "logs");
+		assert_int_equal(header(&f->req, "X-Amz-Date", &f->v), 0);
+		assert_int_equal(f->v.len, 16);
+		assert_int_equal(header(&f->req, "X-Amz-Target", &f->v), 0);
+		assert_string_equal(f->v.data, TARGET);
+		assert_int_equal(header(&f->req, "X-Amz-Security-Token", &f->v), 0);
+		assert_string_equal(f->v.data, TOKEN);
+		assert_int_equal(header(&f->req, "Content-Type", &f->v), 0);
+		assert_string_equal(f->v.data, "application/x-amz-json-1.1");
+		assert_int_equal(header(&f->req, "User-Agent", &f->v), 0);
+		assert_string_equal(f->v.data, "vpcflowd/" VPCFLOWD_VERSION);
 	}
 	/* -vvv shows the signing steps, never the secret, token or signature. */
 	assert_non_null(strstr(logs.data, "canonical request:\nPOST\n/\n"));
 	assert_non_null(strstr(logs.data, "x-amz-security-token:<redacted>"));
 	assert_non_null(strstr(logs.data, "string to sign:\nAWS4-HMAC-SHA256\n"));
 	assert_non_null(strstr(logs.data, "FilterLogEvents: HTTP 503"));
-	assert_non_null(strstr(logs.data, "ThrottlingException: Rate exceeded; retry 3"));
+	assert_non_null(strstr(logs.data,
+	    "ThrottlingException: Rate exceeded; retry 3"));
 	assert_null(strstr(logs.data, SECRET));
 	assert_null(strstr(logs.data, TOKEN));
 	assert_null(strstr(logs.data, "Signature="));
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
-	buf_free(&req);
-	buf_free(&v);
 	buf_free(&logs);
 }
 
 static void
 test_fatal_errors_not_retried(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 
-	(void)state;
 	step_error(400, "AccessDeniedException", "User: x is not authorized "
 	    "to perform: logs:FilterLogEvents");
 	step_error(400, "InvalidParameterException",
@@ -500,78 +533,61 @@ test_fatal_errors_not_retried(void **state)
 	step_error(400, "ResourceNotFoundException",
 	    "The specified log group does not exist.");
 	server_start();
-	client(&c, &ep, "logs");
-	buf_addstr(&out, "untouched");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_FATAL);
-	assert_int_equal(err.status, 400);
-	assert_string_equal(err.name, "AccessDeniedException");
-	assert_non_null(strstr(err.message, "logs:FilterLogEvents"));
-	assert_non_null(strstr(awserr_advice(&err), "IAM policy"));
-	assert_string_equal(out.data, "untouched");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_BAD_NEXT_TOKEN);
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_FATAL);
-	assert_string_equal(err.name, "ResourceNotFoundException");
-	assert_int_equal(c.retries, 0);
-	assert_int_equal(server_stop(&rec), 3);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	client(f, "logs");
+	buf_addstr(&f->out, "untouched");
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_FATAL);
+	assert_int_equal(f->err.status, 400);
+	assert_string_equal(f->err.name, "AccessDeniedException");
+	assert_non_null(strstr(f->err.message, "logs:FilterLogEvents"));
+	assert_non_null(strstr(awserr_advice(&f->err), "IAM policy"));
+	assert_string_equal(f->out.data, "untouched");
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_BAD_NEXT_TOKEN);
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_FATAL);
+	assert_string_equal(f->err.name, "ResourceNotFoundException");
+	assert_int_equal(f->c.retries, 0);
+	assert_int_equal(server_stop(&f->rec), 3);
 }
 
 static void
 test_max_attempts(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 	int i;
 
-	(void)state;
 	for (i = 0; i < 5; i++)
 		step_error(503, "ServiceUnavailableException", "down");
 	server_start();
-	client(&c, &ep, "logs");
-	c.max_attempts = 3;
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_TRANSIENT);
-	assert_string_equal(err.name, "ServiceUnavailableException");
-	assert_int_equal(c.retries, 2);
-	assert_int_equal(server_stop(&rec), 3);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	client(f, "logs");
+	f->c.max_attempts = 3;
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_TRANSIENT);
+	assert_string_equal(f->err.name, "ServiceUnavailableException");
+	assert_int_equal(f->c.retries, 2);
+	assert_int_equal(server_stop(&f->rec), 3);
 }
 
 static void
 test_dropped_connection(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 
-	(void)state;
 	step_reply(200, "", "{\"n\":1}");
 	step_drop();
 	step_reply(200, "", "{\"n\":2}");
 	server_start();
-	client(&c, &ep, "logs");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), 0);
-	assert_string_equal(out.data, "{\"n\":1}");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), 0);
-	assert_string_equal(out.data, "{\"n\":2}");
-	assert_int_equal(c.retries, 1);
-	assert_int_equal(server_stop(&rec), 3);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	client(f, "logs");
+	assert_int_equal(call(f, "{}"), 0);
+	assert_string_equal(f->out.data, "{\"n\":1}");
+	assert_int_equal(call(f, "{}"), 0);
+	assert_string_equal(f->out.data, "{\"n\":2}");
+	assert_int_equal(f->c.retries, 1);
+	assert_int_equal(server_stop(&f->rec), 3);
 }
 
-/* An HTTP date an hour ahead of the local clock. */
+/* A Date header line the given number of seconds ahead of the local clock. */
 static void
 date_ahead(char *hdr, size_t size, time_t ahead)
 {
@@ -588,15 +604,9 @@ test_clock_skew(void **state)
 	const char msg[] = "{\"__type\":\"InvalidSignatureException\","
 	    "\"message\":\"Signature expired: 20240101T000000Z is now earlier "
 	    "than 20240101T010000Z (20240101T011500Z - 15 min.)\"}";
-	struct buf out = BUF_INIT, rec = BUF_INIT, req = BUF_INIT,
-	    v = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 	char date[64], expect[SIGV4_AMZ_DATE_LEN + 1];
-	time_t t;
 
-	(void)state;
 	date_ahead(date, sizeof(date), 3600);
 	step_reply(400, date, msg);
 	step_reply(200, "", "{}");
@@ -604,40 +614,28 @@ test_clock_skew(void **state)
 	step_reply(400, date, msg);	/* then given up */
 	step_reply(400, "", msg);	/* no Date: nothing to correct with */
 	server_start();
-	client(&c, &ep, "logs");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), 0);
-	assert_true(c.clock_skew > 3500 && c.clock_skew < 3700);
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_CLOCK_SKEW);
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_CLOCK_SKEW);
-	assert_string_equal(err.name, "InvalidSignatureException");
-	assert_int_equal(c.retries, 2);
-	assert_int_equal(server_stop(&rec), 5);
+	client(f, "logs");
+	assert_int_equal(call(f, "{}"), 0);
+	assert_true(f->c.clock_skew > 3500 && f->c.clock_skew < 3700);
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_CLOCK_SKEW);
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_CLOCK_SKEW);
+	assert_string_equal(f->err.name, "InvalidSignatureException");
+	assert_int_equal(f->c.retries, 2);
+	assert_int_equal(server_stop(&f->rec), 5);
 	/* The retried request was signed with AWS's time, not ours. */
-	request_n(&rec, 1, &req);
-	assert_int_equal(header(&req, "X-Amz-Date", &v), 0);
-	t = time(NULL) + 3600;
-	assert_int_equal(sigv4_amz_date(t, expect), 0);
-	assert_int_equal(strncmp(v.data, expect, 11), 0);	/* same hour */
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
-	buf_free(&req);
-	buf_free(&v);
+	assert_int_equal(req_header(f, 1, "X-Amz-Date"), 0);
+	assert_int_equal(sigv4_amz_date(time(NULL) + 3600, expect), 0);
+	assert_int_equal(strncmp(f->v.data, expect, 11), 0);	/* same hour */
 }
 
 static void
 test_expired_token(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT, req = BUF_INIT,
-	    v = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 	int i;
 
-	(void)state;
 	if (fake_creds)
 		chain->invalidations = 0;	/* the key id follows this count */
 	step_error(400, "ExpiredTokenException", "The security token "
@@ -646,28 +644,22 @@ test_expired_token(void **state)
 	for (i = 0; i < 5; i++)
 		step_error(400, "ExpiredTokenException", "expired");
 	server_start();
-	client(&c, &ep, "logs");
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), 0);
-	assert_string_equal(out.data, "{\"ok\":1}");
+	client(f, "logs");
+	assert_int_equal(call(f, "{}"), 0);
+	assert_string_equal(f->out.data, "{\"ok\":1}");
 	/* It keeps happening: fatal after AWS_EXPIRED_RETRIES refreshes. */
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_FATAL);
-	assert_string_equal(err.name, "ExpiredTokenException");
-	assert_non_null(strstr(awserr_advice(&err), "keep expiring"));
-	assert_int_equal(server_stop(&rec), 2 + 1 + AWS_EXPIRED_RETRIES);
+	assert_int_equal(call(f, "{}"), -1);
+	assert_int_equal(f->err.cls, AWSERR_FATAL);
+	assert_string_equal(f->err.name, "ExpiredTokenException");
+	assert_non_null(strstr(awserr_advice(&f->err), "keep expiring"));
+	assert_int_equal(server_stop(&f->rec), 2 + 1 + AWS_EXPIRED_RETRIES);
 	if (fake_creds) {
 		assert_int_equal(chain->invalidations, 1 + AWS_EXPIRED_RETRIES);
 		/* The retry went out with the fresh credentials. */
-		request_n(&rec, 1, &req);
-		assert_int_equal(header(&req, "Authorization", &v), 0);
-		assert_non_null(strstr(v.data, "Credential=" KEY_ID_NEXT "/"));
+		assert_int_equal(req_header(f, 1, "Authorization"), 0);
+		assert_non_null(strstr(f->v.data, "Credential=" KEY_ID_NEXT "/"));
 		chain->invalidations = 0;
 	}
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
-	buf_free(&req);
-	buf_free(&v);
 }
 
 static void
@@ -681,81 +673,64 @@ test_query_calls(void **state)
 	    "date/time 1690000000</Message></Error></ErrorResponse>";
 	const char form[] = "Action=AssumeRoleWithWebIdentity&Version="
 	    "2011-06-15&WebIdentityToken=eyJsecret";
-	struct buf out = BUF_INIT, rec = BUF_INIT, req = BUF_INIT,
-	    v = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 
-	(void)state;
 	step_reply(200, "", sts_ok);
 	step_reply(200, "", sts_ok);
 	step_reply(400, "", sts_expired);
 	server_start();
-	client(&c, &ep, "sts");
-	c.creds = NULL;		/* unsigned calls need none */
-	assert_int_equal(aws_query_call(&c, &ep, form, 1, &out, &err), 0);
-	assert_string_equal(out.data, sts_ok);
-	c.creds = chain;
-	assert_int_equal(aws_query_call(&c, &ep, "Action=AssumeRole&Version="
-	    "2011-06-15", 0, &out, &err), 0);
+	client(f, "sts");
+	f->c.creds = NULL;	/* unsigned calls need none */
+	assert_int_equal(aws_query_call(&f->c, &f->ep, form, 1, &f->out,
+	    &f->err), 0);
+	assert_string_equal(f->out.data, sts_ok);
+	f->c.creds = chain;
+	assert_int_equal(aws_query_call(&f->c, &f->ep, "Action=AssumeRole&"
+	    "Version=2011-06-15", 0, &f->out, &f->err), 0);
 	/* Unsigned: an expired web identity token is fatal at once. */
-	assert_int_equal(aws_query_call(&c, &ep, form, 1, &out, &err), -1);
-	assert_int_equal(err.cls, AWSERR_FATAL);
-	assert_string_equal(err.name, "ExpiredTokenException");
-	assert_non_null(strstr(err.message, "must be before"));
-	assert_int_equal(server_stop(&rec), 3);
-	request_n(&rec, 0, &req);
-	assert_int_equal(header(&req, "Content-Type", &v), 0);
-	assert_string_equal(v.data,
+	assert_int_equal(aws_query_call(&f->c, &f->ep, form, 1, &f->out,
+	    &f->err), -1);
+	assert_int_equal(f->err.cls, AWSERR_FATAL);
+	assert_string_equal(f->err.name, "ExpiredTokenException");
+	assert_non_null(strstr(f->err.message, "must be before"));
+	assert_int_equal(server_stop(&f->rec), 3);
+	assert_int_equal(req_header(f, 0, "Content-Type"), 0);
+	assert_string_equal(f->v.data,
 	    "application/x-www-form-urlencoded; charset=utf-8");
-	assert_int_equal(header(&req, "Authorization", &v), -1);
-	assert_int_equal(header(&req, "X-Amz-Date", &v), -1);
-	assert_int_equal(header(&req, "X-Amz-Target", &v), -1);
-	assert_string_equal(body_of(&req), form);
-	request_n(&rec, 1, &req);
-	assert_int_equal(header(&req, "Authorization", &v), 0);
-	assert_non_null(strstr(v.data, "/us-east-1/sts/aws4_request, "
+	assert_int_equal(header(&f->req, "Authorization", &f->v), -1);
+	assert_int_equal(header(&f->req, "X-Amz-Date", &f->v), -1);
+	assert_int_equal(header(&f->req, "X-Amz-Target", &f->v), -1);
+	assert_string_equal(body_of(&f->req), form);
+	assert_int_equal(req_header(f, 1, "Authorization"), 0);
+	assert_non_null(strstr(f->v.data, "/us-east-1/sts/aws4_request, "
 	    "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"));
-	assert_int_equal(header(&req, "X-Amz-Target", &v), -1);
-	assert_signed_as_sent(&req, "sts");
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
-	buf_free(&req);
-	buf_free(&v);
+	assert_int_equal(header(&f->req, "X-Amz-Target", &f->v), -1);
+	assert_signed_as_sent(&f->req, "sts");
 }
 
 static void
 test_no_credentials(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 
-	(void)state;
 	server_start();
-	client(&c, &ep, "logs");
+	client(f, "logs");
 	/* Nothing in the chain has any (the real one too: see group_setup). */
 	unsetenv("AWS_ACCESS_KEY_ID");
 	creds_invalidate(chain);
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
+	assert_int_equal(call(f, "{}"), -1);
 	setenv("AWS_ACCESS_KEY_ID", KEY_ID, 1);
 	creds_invalidate(chain);
 	if (fake_creds)
 		chain->invalidations = 0;
-	assert_int_equal(err.cls, AWSERR_FATAL);
-	assert_string_equal(err.name, "NoCredentials");
-	assert_non_null(strstr(err.message, "AWS_ACCESS_KEY_ID"));
-	assert_non_null(strstr(awserr_advice(&err), "credentials"));
-	c.creds = NULL;
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_string_equal(err.name, "NoCredentials");
-	assert_int_equal(server_stop(&rec), 0);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	assert_int_equal(f->err.cls, AWSERR_FATAL);
+	assert_string_equal(f->err.name, "NoCredentials");
+	assert_non_null(strstr(f->err.message, "AWS_ACCESS_KEY_ID"));
+	assert_non_null(strstr(awserr_advice(&f->err), "credentials"));
+	f->c.creds = NULL;
+	assert_int_equal(call(f, "{}"), -1);
+	assert_string_equal(f->err.name, "NoCredentials");
+	assert_int_equal(server_stop(&f->rec), 0);
 }
 
 static void *
@@ -771,67 +746,52 @@ stop_soon(void *arg)
 static void
 test_stop(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 	volatile int stop = 1;
 	pthread_t t;
 	int i;
 
-	(void)state;
 	for (i = 0; i < 3; i++)
 		step_error(500, "InternalFailure", "boom");
 	server_start();
-	client(&c, &ep, "logs");
-	c.stop = &stop;
+	client(f, "logs");
+	f->c.stop = &stop;
 	/* Stopped already: nothing is sent. */
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
-	assert_string_equal(err.name, "Stopped");
+	assert_int_equal(call(f, "{}"), -1);
+	assert_string_equal(f->err.name, "Stopped");
 	/* Stopped while waiting to retry: given up with the last error. */
 	stop = 0;
-	c.retry_base = c.retry_cap = 30;
+	f->c.retry_base = f->c.retry_cap = 30;
 	assert_int_equal(pthread_create(&t, NULL, stop_soon, (void *)&stop), 0);
-	assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out, &err), -1);
+	assert_int_equal(call(f, "{}"), -1);
 	pthread_join(t, NULL);
-	assert_int_equal(err.cls, AWSERR_TRANSIENT);
-	assert_string_equal(err.name, "InternalFailure");
-	assert_true(server_stop(&rec) >= 1);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	assert_int_equal(f->err.cls, AWSERR_TRANSIENT);
+	assert_string_equal(f->err.name, "InternalFailure");
+	assert_true(server_stop(&f->rec) >= 1);
 }
 
 static void
 test_pacing(void **state)
 {
-	struct buf out = BUF_INIT, rec = BUF_INIT;
-	struct aws_client c;
-	struct aws_endpoint ep;
-	struct aws_error err;
+	struct fx *f = *state;
 	int i;
 
-	(void)state;
-	aws_client_init(&c, NULL, 0.5, NULL);
-	assert_true(c.pacing.rate == 0.5 && c.pacing.burst == 1);
-	aws_client_init(&c, NULL, 4, NULL);
-	assert_true(c.pacing.rate == 4 && c.pacing.burst == 4);
-	assert_int_equal(c.max_attempts, 0);
-	assert_null(c.stop);
+	aws_client_init(&f->c, NULL, 0.5, NULL);
+	assert_true(f->c.pacing.rate == 0.5 && f->c.pacing.burst == 1);
+	aws_client_init(&f->c, NULL, 4, NULL);
+	assert_true(f->c.pacing.rate == 4 && f->c.pacing.burst == 4);
+	assert_int_equal(f->c.max_attempts, 0);
+	assert_null(f->c.stop);
 	for (i = 0; i < 3; i++)
 		step_reply(200, "", "{}");
 	server_start();
-	client(&c, &ep, "logs");
-	ratelimit_init(&c.pacing, 50, 1, 0);
+	client(f, "logs");
+	ratelimit_init(&f->c.pacing, 50, 1, 0);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(aws_json_call(&c, &ep, TARGET, "{}", &out,
-		    &err), 0);
+		assert_int_equal(call(f, "{}"), 0);
 	/* Every call took its token (the bucket holds less than one). */
-	assert_true(c.pacing.tokens < 1);
-	assert_int_equal(server_stop(&rec), 3);
-	aws_endpoint_free(&ep);
-	buf_free(&out);
-	buf_free(&rec);
+	assert_true(f->c.pacing.tokens < 1);
+	assert_int_equal(server_stop(&f->rec), 3);
 }
 
 static void
@@ -940,21 +900,23 @@ group_teardown(void **state)
 	return 0;
 }
 
+#define FX(test)	cmocka_unit_test_setup_teardown(test, fx_setup, fx_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_retries_then_success, server_cleanup),
-		cmocka_unit_test_teardown(test_fatal_errors_not_retried, server_cleanup),
-		cmocka_unit_test_teardown(test_max_attempts, server_cleanup),
-		cmocka_unit_test_teardown(test_dropped_connection, server_cleanup),
-		cmocka_unit_test_teardown(test_clock_skew, server_cleanup),
-		cmocka_unit_test_teardown(test_expired_token, server_cleanup),
-		cmocka_unit_test_teardown(test_query_calls, server_cleanup),
-		cmocka_unit_test_teardown(test_no_credentials, server_cleanup),
-		cmocka_unit_test_teardown(test_stop, server_cleanup),
-		cmocka_unit_test_teardown(test_pacing, server_cleanup),
-		cmocka_unit_test_teardown(test_endpoint_init, server_cleanup),
+		FX(test_retries_then_success),
+		FX(test_fatal_errors_not_retried),
+		FX(test_max_attempts),
+		FX(test_dropped_connection),
+		FX(test_clock_skew),
+		FX(test_expired_token),
+		FX(test_query_calls),
+		FX(test_no_credentials),
+		FX(test_stop),
+		FX(test_pacing),
+		cmocka_unit_test(test_endpoint_init),
 	};
 
 	alarm(60);

@@ -40,7 +40,7 @@ test_bounds_and_growth(void **state)
 				max = d;
 			sum += d;
 		}
-		/* Uniform on [0, ceiling): the largest draw is near the top, the mean near half. */
+		/* Uniform on [0, ceiling): max near the top, mean near half. */
 		assert_true(max > 0.95 * ceiling);
 		assert_true(fabs(sum / SAMPLES - ceiling / 2) < 0.05 * ceiling);
 	}
