@@ -24,6 +24,7 @@ struct creds_chain {
 	time_t			  refresh_at;	/* with have and an expiration */
 	char			 *source;	/* name of the provider of cached */
 	struct creds_opts	  opts;		/* creds_chain_new(): owned copies */
+	int			  top;		/* the daemon's chain: log at info */
 };
 
 struct creds_provider *
@@ -118,6 +119,7 @@ creds_chain_new(const struct creds_opts *opts)
 
 	/* Providers keep a pointer to the chain's own copy of the options. */
 	creds_opts_copy(&chain->opts, opts);
+	chain->top = 1;
 	p[0] = creds_env_new();
 	p[1] = creds_webid_new(o, NULL, NULL, NULL);
 	p[2] = creds_profile_new(o, NULL, 0);
@@ -178,6 +180,8 @@ creds_cache(struct creds_chain *chain, struct creds_provider *p,
     struct aws_creds *c, time_t now)
 {
 	int changed = chain->source == NULL || strcmp(chain->source, p->name) != 0;
+	void (*say)(const char *, ...) = changed && chain->top ? log_info :
+	    log_debug;
 
 	aws_creds_clear(&chain->cached);
 	chain->cached = *c;
@@ -191,12 +195,10 @@ creds_cache(struct creds_chain *chain, struct creds_provider *p,
 		chain->source = creds_strdup(p->name);
 	}
 	if (chain->cached.expiration == 0)
-		(changed ? log_info : log_debug)("AWS credentials from %s",
-		    p->name);
+		say("AWS credentials from %s", p->name);
 	else
-		(changed ? log_info : log_debug)("AWS credentials from %s, "
-		    "valid for %lld min", p->name,
-		    (long long)(chain->cached.expiration - now) / 60);
+		say("AWS credentials from %s, valid for %lld s", p->name,
+		    (long long)(chain->cached.expiration - now));
 }
 
 /*

@@ -1,0 +1,113 @@
+"""Temporary credentials are refreshed before they expire, within one run of
+the daemon (`--once --output stdout` over many slow pages): STS credentials
+of aws.role_arn living 4 s, IMDSv2 credentials living 12 s. Every
+FilterLogEvents is accepted (none signed with expired credentials), more
+than one access key signs them, and an ExpiredToken answer makes the daemon
+fetch new credentials at once. No secret in any output."""
+import os
+import tempfile
+
+from fakeaws import FakeAWS
+from vtest import check, done, json_lines, run, write_config
+
+AKID = "AKIDEXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+ROLE = "arn:aws:iam::123456789012:role/vpcflowd-reader"
+EVENTS = 600
+
+home = tempfile.mkdtemp(prefix="vpcflowd-it-home-")
+state = tempfile.mkdtemp(prefix="vpcflowd-it-state-")
+
+
+def clean_env(**extra):
+    for k in list(os.environ):
+        if k.startswith("AWS_"):
+            del os.environ[k]
+    env = {"HOME": home}
+    env.update(extra)
+    return env
+
+
+def config(aws, extra_aws=""):
+    return write_config('''
+log_group = "/vpc/flowlogs/test";
+region = "us-east-1";
+endpoint = "%s";
+ca_file = "%s";
+state_dir = "%s";
+start_position = "beginning";
+aws : { sts_endpoint = "%s"; max_rps = 50.0; %s };
+logzio : { token = "logzio-token-not-aws"; };
+''' % (aws.url, aws.ca_file, state, aws.url, extra_aws))
+
+
+def once(aws, env, extra_aws, what):
+    rc, out, err = run(["-c", config(aws, extra_aws), "--once", "--output", "stdout"],
+                       env=env, timeout=120)
+    check(rc == 0, "%s: --once exits 0 (%d: %s)" % (what, rc, err.strip()[-400:]))
+    docs = json_lines(out) if rc == 0 else []
+    check(len(docs) == EVENTS, "%s: all %d events shipped (%d)" % (what, EVENTS, len(docs)))
+    text = out.decode("utf-8", "replace") + err
+    issued = []
+    for c in list(aws.credentials._creds.values()):  # the fake's own store
+        issued += [s for s in (c.secret_access_key, c.session_token) if s]
+    check(SECRET not in text and not any(s in text for s in issued),
+          "%s: no secret in the output" % what)
+    return err
+
+
+def filter_calls(aws, since):
+    return [e for e in aws.log(op="FilterLogEvents") if e["seq"] >= since]
+
+
+def next_seq(aws):
+    log = aws.log()
+    return log[-1]["seq"] + 1 if log else 0
+
+
+with FakeAWS() as aws:
+    aws.generate_events(EVENTS, streams=2)
+    aws.control({"settings": {"page_size": 25, "latency": 0.25, "sts_duration": 4,
+                              "meta_duration": 12}})
+
+    # 1. aws.role_arn: STS credentials of 4 s, fetched again as they age.
+    since = next_seq(aws)
+    once(aws, clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                        AWS_EC2_METADATA_DISABLED="true"),
+         'role_arn = "%s";' % ROLE, "STS refresh")
+    calls = filter_calls(aws, since)
+    keys = {c["access_key"] for c in calls}
+    bad = [(c["status"], c.get("error")) for c in calls if c["status"] != 200]
+    assumes = [e for e in aws.log(op="AssumeRole") if e["seq"] >= since]
+    check(len(calls) >= 20, "STS refresh: many pages (%d)" % len(calls))
+    check(not bad, "STS refresh: no FilterLogEvents refused (%s)" % bad[:3])
+    check(len(keys) >= 2 and AKID not in keys,
+          "STS refresh: signed with %d role session keys, never the base key" % len(keys))
+    check(len(assumes) >= 2 and all(a["access_key"] == AKID for a in assumes),
+          "STS refresh: %d AssumeRole calls, signed with the base key" % len(assumes))
+
+    # 2. IMDSv2 credentials of 12 s (the fake renews them in the last 3 s),
+    #    over a run of about 15 s.
+    aws.control({"settings": {"latency": 0.6}})
+    since = next_seq(aws)
+    once(aws, clean_env(AWS_EC2_METADATA_SERVICE_ENDPOINT=aws.meta_url), "", "IMDS refresh")
+    calls = filter_calls(aws, since)
+    keys = {c["access_key"] for c in calls}
+    bad = [(c["status"], c.get("error")) for c in calls if c["status"] != 200]
+    check(not bad, "IMDS refresh: no FilterLogEvents refused (%s)" % bad[:3])
+    gets = [e for e in aws.log(op="IMDS") if e["seq"] >= since]
+    check(len(keys) >= 2, "IMDS refresh: %d instance credentials used over the run "
+          "(%d metadata GETs)" % (len(keys), len(gets)))
+
+    # 3. ExpiredToken: new credentials at once, the call then succeeds.
+    aws.control({"settings": {"sts_duration": 3600, "latency": 0}})
+    aws.control({"expired_token": {"count": 1, "target": "FilterLogEvents"}})
+    since = next_seq(aws)
+    once(aws, clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                        AWS_EC2_METADATA_DISABLED="true"),
+         'role_arn = "%s";' % ROLE, "ExpiredToken")
+    assumes = [e for e in aws.log(op="AssumeRole") if e["seq"] >= since]
+    check(len(assumes) == 2, "ExpiredToken: credentials fetched again (%d AssumeRole)"
+          % len(assumes))
+
+done()
