@@ -53,7 +53,9 @@ int	flow_format_parse(struct flow_format *fmt, const char *spec,
 
 /*
  * True when line[0..len) is a plain header of known field names
- * ("version account-id interface-id ..."), as in flow log files on S3.
+ * ("version account-id interface-id ..."), as in flow log files on S3:
+ * space- or tab-separated, each name once, trailing CR/LF ignored. When it
+ * is, flow_format_parse() accepts the same text.
  */
 int	flow_line_is_header(const char *line, size_t len);
 

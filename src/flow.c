@@ -443,8 +443,9 @@ fail:
 int
 flow_line_is_header(const char *line, size_t len)
 {
+	uint64_t seen = 0;
 	size_t i = 0, start;
-	int words = 0;
+	int words = 0, id;
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
@@ -456,8 +457,11 @@ flow_line_is_header(const char *line, size_t len)
 		start = i;
 		while (i < len && line[i] != ' ' && line[i] != '\t')
 			i++;
-		if (field_lookup(line + start, i - start) == -1)
+		/* Duplicates too: a header is a format that parses. */
+		if ((id = field_lookup(line + start, i - start)) == -1 ||
+		    (seen & BIT(id)))
 			return 0;
+		seen |= BIT(id);
 		words++;
 	}
 	return words > 0;
@@ -702,7 +706,9 @@ ipv4_valid_sse2(const char *s, size_t n)
 	bad |= zero & starts & (dig >> 1);	/* leading zero */
 	bad |= start3 & (above2 | (two & ((above5 >> 1) |
 	    ((five >> 1) & (above5 >> 2)))));	/* above 255 */
-	return bad == 0 && __builtin_popcount(dot) == 3 ? 4 : 0;
+	dot &= dot - 1;		/* exactly three dots: clear two, one left */
+	dot &= dot - 1;
+	return bad == 0 && dot != 0 && (dot & (dot - 1)) == 0 ? 4 : 0;
 }
 #endif
 
@@ -773,37 +779,57 @@ copy_bytes(char *o, const char *s, size_t n)
 	return o + n;
 }
 
+#if defined(__SSE2__)
+/* Space and must-escape masks of the 16 bytes at s. */
+static inline void
+classify16(const char *s, uint32_t *spaces, uint32_t *bad)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i esc = _mm_or_si128(
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),	/* and >= 0x80 */
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+
+	*spaces = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8(' ')));
+	*bad = (uint32_t)_mm_movemask_epi8(esc);
+}
+#endif
+
 /*
  * Classify the bytes s[0..n), n <= 64: the result has bit i set for a
  * space, *unsafe a bit for each byte that JSON must escape. Bits past n
- * count as spaces. SSE2 16 bytes at a time when there is, else a loop.
+ * count as spaces. SSE2 16 bytes at a time when there is, else a loop;
+ * a short tail is read as the last 16 bytes, never past the end.
  */
-static uint64_t
+static inline uint64_t
 scan64(const char *s, size_t n, uint64_t *unsafe)
 {
 	uint64_t spaces = 0, bad = 0;
 	size_t i;
 #if defined(__SSE2__)
+	uint32_t sp, es;
+	size_t rem = n % 16;
 	char pad[16];
-	const char *c;
 
-	for (i = 0; i < n; i += 16) {
-		c = s + i;
-		if (n - i < 16) {	/* never read past the end */
+	for (i = 0; i + 16 <= n; i += 16) {
+		classify16(s + i, &sp, &es);
+		spaces |= (uint64_t)sp << i;
+		bad |= (uint64_t)es << i;
+	}
+	if (rem != 0) {
+		if (n >= 16) {
+			classify16(s + n - 16, &sp, &es);
+			sp >>= 16 - rem;
+			es >>= 16 - rem;
+		} else {
 			memset(pad, ' ', sizeof(pad));
-			copy_bytes(pad, c, n - i);
-			c = pad;
+			memcpy(pad, s, n);
+			classify16(pad, &sp, &es);
 		}
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i esc = _mm_or_si128(
-		    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),	/* and >= 0x80 */
-		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
-		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
-
-		spaces |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) << i;
-		bad |= (uint64_t)(uint16_t)_mm_movemask_epi8(esc) << i;
+		spaces |= (uint64_t)sp << i;
+		bad |= (uint64_t)es << i;
 	}
 #else
 	for (i = 0; i < n; i++) {
@@ -1019,8 +1045,17 @@ put_iso8601(char *o, uint64_t secs, unsigned ms)
 	return o + 24;
 }
 
-/* Quoted JSON string s[0..n): copied when plain, else escaped by buf. */
+/* Quoted JSON string s[0..n), escaped by buf (which may move b->data). */
 static char *
+put_str_escaped(struct buf *b, char *o, const char *s, size_t n)
+{
+	b->len = (size_t)(o - b->data);
+	buf_add_json_str(b, s, n);
+	return b->data + b->len;
+}
+
+/* Quoted JSON string s[0..n): copied when plain, else escaped. */
+static inline char *
 put_str(struct buf *b, char *o, const char *s, size_t n, int plain)
 {
 	if (plain) {
@@ -1029,9 +1064,7 @@ put_str(struct buf *b, char *o, const char *s, size_t n, int plain)
 		*o++ = '"';
 		return o;
 	}
-	b->len = (size_t)(o - b->data);
-	buf_add_json_str(b, s, n);
-	return b->data + b->len;
+	return put_str_escaped(b, o, s, n);
 }
 
 /* Member name literal (with quotes and colon) of known length. */
@@ -1119,7 +1152,7 @@ record_ip_version(const struct record *r)
  * A validated number as JSON: its own digits without leading zeros, which
  * is cheaper than printing the parsed value again.
  */
-static char *
+static inline char *
 put_number(char *o, const struct record *r, int id)
 {
 	const char *s = r->val[id];
@@ -1133,7 +1166,7 @@ put_number(char *o, const struct record *r, int id)
 }
 
 /* One field's value as JSON: number, or string. */
-static char *
+static inline char *
 put_value(struct buf *b, char *o, const struct record *r, int id)
 {
 	switch (field_defs[id].type) {
@@ -1415,7 +1448,7 @@ flow_encode(struct buf *out, const struct flow_format *fmt,
 	    NULL };
 	struct record r;
 	char err[128], *o;
-	size_t meta_lens[3], add_len, bound;
+	size_t meta_lens[3], add_len, bound, start;
 	int failed;
 
 	if (meta == NULL)
@@ -1441,6 +1474,7 @@ flow_encode(struct buf *out, const struct flow_format *fmt,
 	bound = 2048 + 64 * (size_t)FLOW_MAX_FIELDS + 18 * len +
 	    6 * (meta_lens[0] + meta_lens[1] + meta_lens[2]) + 32 + add_len;
 	buf_grow(out, bound);
+	start = out->len;
 
 	failed = record_parse(&r, fmt, line, len, err, sizeof(err)) != 0;
 	o = out->data + out->len;
@@ -1469,5 +1503,8 @@ flow_encode(struct buf *out, const struct flow_format *fmt,
 		*o++ = '}';
 	*o = '\0';
 	out->len = (size_t)(o - out->data);
+	if (out->len - start > bound)	/* cannot happen: the bound is wrong */
+		fatalx("flow: document of %zu bytes exceeds its bound of %zu",
+		    out->len - start, bound);
 	return failed;
 }

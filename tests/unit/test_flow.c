@@ -792,6 +792,7 @@ test_header_detection(void **state)
 	static const char newer[] = "ecs-task-id encryption-status "
 	    "resource-id reject-reason";
 	static const char spaced[] = "  srcaddr  dstaddr ";
+	struct flow_format fmt;
 
 	assert_true(flow_line_is_header(v2, strlen(v2)));
 	snprintf(line, sizeof(line), "%s\r\n", v2);
@@ -810,6 +811,10 @@ test_header_detection(void **state)
 	assert_false(flow_line_is_header("version srcaddr bogus", 21));
 	assert_false(flow_line_is_header("${version} ${srcaddr}", 21));
 	assert_false(flow_line_is_header("versions", 8));
+	/* Each name once: a header is a format that parses. */
+	assert_false(flow_line_is_header("srcaddr dstaddr srcaddr", 23));
+	assert_int_equal(flow_format_parse(&fmt, "srcaddr dstaddr srcaddr", NULL,
+	    0), -1);
 	assert_false(flow_line_is_header("version\001", 8));
 }
 
