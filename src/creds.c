@@ -378,13 +378,13 @@ creds_fetch_json(const char *url, const struct http_header *h, size_t nh,
 	int timed_out;
 
 	if (creds_http("GET", url, h, nh, timeout_ms, &body, &status,
-	    &timed_out, err) == -1)
-		;
-	else if (status != 200)
-		buf_printf(err, "GET %s: HTTP status %ld", url, status);
-	else if (creds_parse_json(body.data ? body.data : "", body.len, out,
-	    err) == 0)
-		r = CREDS_OK;
+	    &timed_out, err) == 0) {
+		if (status != 200)
+			buf_printf(err, "GET %s: HTTP status %ld", url, status);
+		else if (creds_parse_json(body.data ? body.data : "", body.len,
+		    out, err) == 0)
+			r = CREDS_OK;
+	}
 	creds_buf_wipe(&body);
 	return r;
 }

@@ -91,6 +91,12 @@ container_get(struct creds_provider *p, struct aws_creds *out,
 		    "169.254.170.23 or fd00:ec2::23");
 		return CREDS_ERROR;
 	}
+	if (strpbrk(url.data, " \t\r\n") != NULL) {
+		buf_printf(err, "AWS_CONTAINER_CREDENTIALS_%s_URI holds white "
+		    "space", rel != NULL ? "RELATIVE" : "FULL");
+		buf_free(&url);
+		return CREDS_ERROR;
+	}
 	if (container_auth(&auth, err) == 0) {
 		h.value = auth.data;
 		r = creds_fetch_json(url.data, &h, auth.len > 0 ? 1 : 0,

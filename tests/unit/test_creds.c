@@ -580,7 +580,24 @@ test_container_errors(void **state)
 	    "http://127.0.0.1@example.com/creds", 1);
 	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
 	assert_non_null(strstr(err.data, "must be https"));
-	/* Allowed, but nothing listens there: the token is not in the error. */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "ftp://127.0.0.1/creds", 1);
+	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
+	assert_non_null(strstr(err.data, "must be https"));
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.evil/c", 1);
+	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
+	assert_non_null(strstr(err.data, "must be https"));
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a b", 1);
+	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
+	assert_string_equal(err.data, "AWS_CONTAINER_CREDENTIALS_FULL_URI holds "
+	    "white space");
+	/* Allowed (loopback, link-local, https), but nothing listens there. */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::1]:1/creds", 1);
+	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
+	assert_non_null(strstr(err.data, "GET http://[::1]:1/creds: "));
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://localhost:1/c", 1);
+	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
+	assert_non_null(strstr(err.data, "GET https://localhost:1/c: "));
+	/* The token is never in the error. */
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-SECRET", 1);
 	assert_int_equal(run_provider(p, &c, &err), CREDS_ERROR);
