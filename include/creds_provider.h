@@ -78,14 +78,16 @@ int	creds_profile_region(const char *profile, char **region,
 int	creds_imds_region(char **region, struct buf *err);
 
 /*
- * HTTP for the metadata providers: one request on a short-lived client;
+ * HTTP for the metadata providers: one request on a short-lived client
+ * (ca_file: for https, NULL for the system store);
  * the body is returned in body (wipe it), the status in *status. Returns 0
  * when a response arrived, -1 with err on a transport error (*timed_out set
  * when the timeout fired).
  */
 int	creds_http(const char *method, const char *url,
 	    const struct http_header *h, size_t nh, long timeout_ms,
-	    struct buf *body, long *status, int *timed_out, struct buf *err);
+	    const char *ca_file, struct buf *body, long *status, int *timed_out,
+	    struct buf *err);
 
 /*
  * GET url for a JSON credentials document (creds_parse_json): CREDS_OK,
@@ -94,7 +96,7 @@ int	creds_http(const char *method, const char *url,
  */
 enum creds_result creds_fetch_json(const char *url,
 	    const struct http_header *h, size_t nh, long timeout_ms,
-	    struct aws_creds *out, struct buf *err);
+	    const char *ca_file, struct aws_creds *out, struct buf *err);
 
 /* Non-empty environment variable, or NULL. */
 const char *creds_getenv(const char *name);

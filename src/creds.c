@@ -242,6 +242,10 @@ creds_fetch(struct creds_chain *chain, struct aws_creds *out, time_t now,
 	return NULL;
 }
 
+/*
+ * The cache first; else fetch. A failed refresh keeps credentials that are
+ * still valid (retried every CREDS_RETRY_FAILED_REFRESH s) before failing.
+ */
 const struct aws_creds *
 creds_get(struct creds_chain *chain, time_t now, struct buf *err)
 {
@@ -334,8 +338,8 @@ creds_read_secret_file(const char *path, struct buf *out, struct buf *err)
 
 int
 creds_http(const char *method, const char *url, const struct http_header *h,
-    size_t nh, long timeout_ms, struct buf *body, long *status,
-    int *timed_out, struct buf *err)
+    size_t nh, long timeout_ms, const char *ca_file, struct buf *body,
+    long *status, int *timed_out, struct buf *err)
 {
 	struct http_client_opts o;
 	struct http_client *c;
@@ -343,6 +347,7 @@ creds_http(const char *method, const char *url, const struct http_header *h,
 	int r;
 
 	memset(&o, 0, sizeof(o));
+	o.ca_file = ca_file;
 	o.connect_timeout_ms = timeout_ms;
 	o.timeout_ms = timeout_ms;
 	*status = 0;
@@ -370,14 +375,15 @@ creds_http(const char *method, const char *url, const struct http_header *h,
 
 enum creds_result
 creds_fetch_json(const char *url, const struct http_header *h, size_t nh,
-    long timeout_ms, struct aws_creds *out, struct buf *err)
+    long timeout_ms, const char *ca_file, struct aws_creds *out,
+    struct buf *err)
 {
 	struct buf body = BUF_INIT;
 	enum creds_result r = CREDS_ERROR;
 	long status;
 	int timed_out;
 
-	if (creds_http("GET", url, h, nh, timeout_ms, &body, &status,
+	if (creds_http("GET", url, h, nh, timeout_ms, ca_file, &body, &status,
 	    &timed_out, err) == 0) {
 		if (status != 200)
 			buf_printf(err, "GET %s: HTTP status %ld", url, status);

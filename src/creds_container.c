@@ -7,6 +7,7 @@
  * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at each fetch: rotated),
  * else from AWS_CONTAINER_AUTHORIZATION_TOKEN.
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -64,17 +65,21 @@ container_auth(struct buf *auth, struct buf *err)
 	return 0;
 }
 
+/*
+ * GET the container credentials: the URL from the environment, checked,
+ * with the Authorization header when a token is configured.
+ */
 static enum creds_result
 container_get(struct creds_provider *p, struct aws_creds *out,
     struct buf *err)
 {
 	const char *rel = creds_getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = creds_getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const struct creds_opts *opts = p->ctx;
 	struct buf url = BUF_INIT, auth = BUF_INIT;
 	struct http_header h = { "Authorization", NULL };
 	enum creds_result r = CREDS_ERROR;
 
-	(void)p;
 	if (rel == NULL && full == NULL) {
 		buf_addstr(err, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
@@ -100,7 +105,8 @@ container_get(struct creds_provider *p, struct aws_creds *out,
 	if (container_auth(&auth, err) == 0) {
 		h.value = auth.data;
 		r = creds_fetch_json(url.data, &h, auth.len > 0 ? 1 : 0,
-		    CREDS_CONTAINER_TIMEOUT_MS, out, err);
+		    CREDS_CONTAINER_TIMEOUT_MS, opts != NULL ? opts->ca_file :
+		    NULL, out, err);
 	}
 	creds_buf_wipe(&auth);
 	buf_free(&url);
@@ -110,6 +116,6 @@ container_get(struct creds_provider *p, struct aws_creds *out,
 struct creds_provider *
 creds_container_new(const struct creds_opts *opts)
 {
-	(void)opts;
-	return creds_provider_new("container", container_get, NULL, NULL);
+	return creds_provider_new("container", container_get, NULL,
+	    (void *)(uintptr_t)opts);
 }

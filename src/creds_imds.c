@@ -50,7 +50,7 @@ imds_open(struct imds_session *s, struct buf *err)
 	while (s->base.len > 0 && s->base.data[s->base.len - 1] == '/')
 		s->base.data[--s->base.len] = '\0';
 	buf_addstr(&s->base, "/latest/api/token");
-	if (creds_http("PUT", s->base.data, &h, 1, CREDS_META_TIMEOUT_MS,
+	if (creds_http("PUT", s->base.data, &h, 1, CREDS_META_TIMEOUT_MS, NULL,
 	    &s->token, &status, &timed_out, err) == -1) {
 		if (timed_out)
 			buf_addstr(err, " (not on EC2? in a container, the "
@@ -69,6 +69,7 @@ imds_open(struct imds_session *s, struct buf *err)
 	return CREDS_OK;
 }
 
+/* End a session: the token is wiped. */
 static void
 imds_close(struct imds_session *s)
 {
@@ -90,8 +91,8 @@ imds_get(struct imds_session *s, const char *path, struct buf *body,
 	int timed_out, r;
 
 	buf_printf(&url, "%s%s", s->base.data, path);
-	r = creds_http("GET", url.data, &h, 1, CREDS_META_TIMEOUT_MS, body,
-	    &status, &timed_out, err);
+	r = creds_http("GET", url.data, &h, 1, CREDS_META_TIMEOUT_MS, NULL,
+	    body, &status, &timed_out, err);
 	buf_free(&url);
 	while (body->len > 0 && strchr(" \t\r\n", body->data[body->len - 1]))
 		body->data[--body->len] = '\0';
@@ -125,6 +126,10 @@ imds_role(struct imds_session *s, struct buf *role, struct buf *err)
 	return CREDS_OK;
 }
 
+/*
+ * IMDSv2 credentials: session token, role name, then the role's JSON
+ * credentials; the provider is renamed after the role.
+ */
 static enum creds_result
 imds_creds_get(struct creds_provider *p, struct aws_creds *out,
     struct buf *err)
@@ -142,7 +147,7 @@ imds_creds_get(struct creds_provider *p, struct aws_creds *out,
 		h.name = "X-aws-ec2-metadata-token";
 		h.value = s.token.data;
 		r = creds_fetch_json(url.data, &h, 1, CREDS_META_TIMEOUT_MS,
-		    out, err);
+		    NULL, out, err);
 	}
 	imds_close(&s);
 	buf_free(&role);

@@ -97,6 +97,7 @@ profile_files_free(struct profile_files *f)
 	ini_free(&f->conf);
 }
 
+/* Read both files (paths from the environment or ~/.aws); -1 with err. */
 static int
 profile_files_load(struct profile_files *f, struct buf *err)
 {
@@ -125,6 +126,7 @@ profile_conf_section(const char *section, const char *profile)
 	return strcmp(profile, "default") == 0 && strcmp(section, "default") == 0;
 }
 
+/* Whether profile has a section in either file. */
 static int
 profile_exists(const struct profile_files *f, const char *profile)
 {
@@ -288,6 +290,10 @@ profile_assume(struct creds_provider *self, const struct profile_files *f,
 	return r;
 }
 
+/*
+ * The profile in force, from both files read afresh: its role (assumed),
+ * else its static keys. A missing profile is an error only when named.
+ */
 static enum creds_result
 profile_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 {

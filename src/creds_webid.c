@@ -19,6 +19,10 @@ struct webid_ctx {
 	struct buf		 name;
 };
 
+/*
+ * AssumeRoleWithWebIdentity with the token read from its file now;
+ * not configured when no token file is named.
+ */
 static enum creds_result
 webid_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 {

@@ -57,6 +57,10 @@ ini_section(struct ini_state *st, const char *s, size_t n)
 	return name;
 }
 
+/*
+ * Add one entry to the current section: key lowercased, prefixed by
+ * "prefix." for nested keys; value copied as given.
+ */
 static void
 ini_add(struct ini_state *st, const char *prefix, const char *k, size_t klen,
     const char *v, size_t vlen, size_t line)
