@@ -61,8 +61,16 @@ int	once_kms_token(struct once_aws *a, const struct config *cfg,
 	    struct buf *token, struct buf *err);
 
 /*
- * The whole of --once. output_stdout: NDJSON documents on stdout (the only
- * output so far: without it, this says so and fails). stop (may be NULL):
+ * The Logz.io token from whichever source the configuration names: KMS
+ * (once_kms_token), else config_read_token. Same contract as those.
+ */
+int	once_token(struct once_aws *a, const struct config *cfg,
+	    struct buf *token, struct buf *err);
+
+/*
+ * The whole of --once. output_stdout: NDJSON documents on stdout. Without
+ * it (Logz.io), the token is fetched (a KMS one decrypted) and then this
+ * fails: the shipper is not wired in yet. stop (may be NULL):
  * set by SIGTERM/SIGINT, ends the pass early but cleanly. Logs a one-line
  * summary at info. Returns the exit status: 0, or 1 on a runtime failure
  * (reported on stderr).

@@ -74,6 +74,15 @@ seen_rebuild(struct seen *s, int64_t keep_from, size_t extra)
 			keep++;
 	while (cap < 2 * (keep + extra))
 		cap *= 2;
+	if (keep == 0 && cap == oldcap) {
+		/* The usual case: a new millisecond, the table is reused. */
+		for (i = 0; i < oldcap; i++)
+			free(old[i].id);
+		memset(old, 0, oldcap * sizeof(*old));
+		s->n = 0;
+		s->lo = INT64_MAX;
+		return;
+	}
 	if ((s->tab = calloc(cap, sizeof(*s->tab))) == NULL)
 		fatal("seen eventIds");
 	s->cap = cap;
@@ -363,7 +372,7 @@ cwl_message_len(const char *message)
 		if ((p = strstr(message, quotes[i])) != NULL &&
 		    (size_t)(p - message) < n)
 			n = (size_t)(p - message);
-	while (n > 0 && (message[n - 1] == ' ' || message[n - 1] == '\n'))
+	while (n > 0 && message[n - 1] == ' ')
 		n--;
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
@@ -412,9 +421,12 @@ report(const struct filter_run *r)
 		log_warnx("log group %s: %.*s", group_name(r->q), n, e->message);
 		return;
 	}
-	log_warnx("log group %s: FilterLogEvents failed: %s%s(HTTP %ld) %.*s",
-	    group_name(r->q), e->name, *e->name ? " " : "", e->status, n,
-	    e->message);
+	if (e->status > 0)
+		log_warnx("log group %s: FilterLogEvents failed: %s (HTTP %ld) "
+		    "%.*s", group_name(r->q), e->name, e->status, n, e->message);
+	else
+		log_warnx("log group %s: FilterLogEvents failed: %s: %.*s",
+		    group_name(r->q), e->name, n, e->message);
 	if (e->cls == AWSERR_FATAL)
 		log_warnx("log group %s: %s", group_name(r->q),
 		    awserr_advice(e));
