@@ -66,6 +66,14 @@ def next_seq(aws):
 
 
 with FakeAWS() as aws:
+    # The daemon must have --once: one clear failure otherwise.
+    rc, out, err = run(["-c", config(aws), "--once", "--output", "stdout"],
+                       env=clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                                     AWS_EC2_METADATA_DISABLED="true"), timeout=120)
+    if not check(rc != 2, "--once --output stdout is supported (rc %d %r)"
+                 % (rc, err.strip()[-200:])):
+        done()
+
     aws.generate_events(EVENTS, streams=2)
     aws.control({"settings": {"page_size": 25, "latency": 0.25, "sts_duration": 4,
                               "meta_duration": 12}})

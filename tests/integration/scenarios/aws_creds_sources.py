@@ -131,6 +131,13 @@ with FakeAWS() as aws:
         "roles": {ROLE_EXT: {"external_id": EXTERNAL_ID}},
     }})
 
+    # The daemon must report what it found: one clear failure otherwise.
+    rc, out, err = run(["-c", config(aws), "-n"],
+                       env=base_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET))
+    if not check(b"credentials: " in out, "-n reports the credential source "
+                 "(main.c calls aws_describe_setup): rc %d %r" % (rc, err.strip()[-200:])):
+        done()
+
     # Nothing anywhere: every source says why, in chain order.
     expect_failure(aws, base_env(), ["environment", "web identity", "shared files",
                                      "container", "IMDSv2"], "no credentials")
