@@ -116,8 +116,6 @@ kms_request_body(struct buf *out, const char *ciphertext_b64,
     const struct config_map *context, struct buf *err)
 {
 	struct buf blob = BUF_INIT, canon = BUF_INIT;
-	json_t *o, *ctx;
-	char *text;
 	size_t i;
 	int rc = -1;
 
@@ -135,22 +133,17 @@ kms_request_body(struct buf *out, const char *ciphertext_b64,
 		return -1;
 	}
 	kms_base64_encode(&canon, blob.data, blob.len);
-	if ((o = json_object()) == NULL ||
-	    json_object_set_new(o, "CiphertextBlob", json_string(canon.data)))
-		fatalx("KMS request: out of memory");
-	if (context != NULL && context->n > 0) {
-		ctx = json_object();
-		for (i = 0; i < context->n; i++)
-			json_object_set_new(ctx, context->kv[i].key,
-			    json_string(context->kv[i].value));
-		json_object_set_new(o, "EncryptionContext", ctx);
+	buf_addstr(out, "{\"CiphertextBlob\":");
+	buf_add_json_str(out, canon.data, canon.len);
+	for (i = 0; context != NULL && i < context->n; i++) {
+		buf_addstr(out, i == 0 ? ",\"EncryptionContext\":{" : ",");
+		buf_add_json_str(out, context->kv[i].key,
+		    strlen(context->kv[i].key));
+		buf_addch(out, ':');
+		buf_add_json_str(out, context->kv[i].value,
+		    strlen(context->kv[i].value));
 	}
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (text == NULL)
-		fatalx("KMS request: out of memory");
-	buf_addstr(out, text);
-	free(text);
+	buf_addstr(out, context != NULL && context->n > 0 ? "}}" : "}");
 	buf_free(&blob);
 	buf_free(&canon);
 	return 0;

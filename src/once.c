@@ -1,5 +1,4 @@
 /* once: one pass over the log group, `vpcflowd --once` (include/once.h). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,7 +137,7 @@ struct once_out {
 	struct buf		 docs;
 	uint64_t		 parse_errors;
 	uint64_t		 bytes;
-	int			 write_failed;
+	int			 write_failed;	/* stdout refused: stop writing */
 };
 
 static int
@@ -212,7 +211,8 @@ read_to_stdout(struct once_aws *a, const struct config *cfg,
 	    "%s (region %s from %s)", cfg->log_group, start_ms, end_ms,
 	    a->logs.url, a->setup.region, a->setup.region_from);
 	res = cwl_filter(&c, &q, on_event, &o, stop, &st, &err);
-	if (flush_docs(&o) == -1 && res != CWL_ERROR)
+	/* What was read before an AWS error or a stop is still written. */
+	if (!o.write_failed && flush_docs(&o) == -1)
 		res = CWL_ERROR;
 	buf_free(&o.docs);
 	log_info("once: log group %s: %" PRIu64 " events (%" PRIu64 " did not "
@@ -242,7 +242,6 @@ static int
 ship_to_logzio(struct once_aws *a, const struct config *cfg)
 {
 	struct buf token = BUF_INIT, err = BUF_INIT;
-	int rc = 1;
 
 	if (once_token(a, cfg, &token, &err) == -1)
 		log_warnx("Logz.io token: %s", err.data);
@@ -253,7 +252,7 @@ ship_to_logzio(struct once_aws *a, const struct config *cfg)
 		explicit_bzero(token.data, token.cap);
 	buf_free(&token);
 	buf_free(&err);
-	return rc;
+	return 1;
 }
 
 int
