@@ -1,11 +1,17 @@
-/* Unit tests for once: the window read for each start_position. */
+/*
+ * Unit tests for once: the window read for each start_position, and the
+ * endpoints, signing region and pacing of the AWS client (no request made).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "once.h"
@@ -70,6 +76,59 @@ test_window_absolute(void **state)
 	assert_int_equal(once_window(&s, NOW, &start, &end), 0);
 }
 
+/* Set a string member of cfg (config_free releases it). */
+static void
+set(char **member, const char *value)
+{
+	free(*member);
+	*member = value ? strdup(value) : NULL;
+}
+
+static void
+check_endpoints(const char *region, int fips, const char *endpoint,
+    const char *kms_endpoint, const char *logs_url, const char *kms_url)
+{
+	struct config cfg;
+	struct once_aws a;
+	struct buf err = BUF_INIT;
+
+	config_defaults(&cfg);
+	set(&cfg.log_group, "/vpc/flowlogs/x");
+	set(&cfg.region, region);
+	set(&cfg.endpoint, endpoint);
+	set(&cfg.aws.kms_endpoint, kms_endpoint);
+	cfg.aws.fips = fips;
+	cfg.aws.max_rps = 3.5;
+	assert_int_equal(once_aws_open(&a, &cfg, NULL, &err), 0);
+	assert_string_equal(a.setup.logs_url, logs_url);
+	assert_string_equal(a.setup.kms_url, kms_url);
+	assert_string_equal(a.logs.region, region);
+	assert_string_equal(a.logs.service, "logs");
+	assert_true(a.client.pacing.rate == 3.5);
+	assert_int_equal(a.client.max_attempts, ONCE_MAX_ATTEMPTS);
+	once_aws_close(&a);
+	config_free(&cfg);
+	buf_free(&err);
+}
+
+static void
+test_endpoints(void **state)
+{
+	(void)state;
+	check_endpoints("eu-west-1", 0, NULL, NULL,
+	    "https://logs.eu-west-1.amazonaws.com",
+	    "https://kms.eu-west-1.amazonaws.com");
+	check_endpoints("us-gov-west-1", 1, NULL, NULL,
+	    "https://logs-fips.us-gov-west-1.amazonaws.com",
+	    "https://kms-fips.us-gov-west-1.amazonaws.com");
+	check_endpoints("cn-north-1", 0, NULL, NULL,
+	    "https://logs.cn-north-1.amazonaws.com.cn",
+	    "https://kms.cn-north-1.amazonaws.com.cn");
+	check_endpoints("eu-west-1", 0, "https://vpce-1.logs.example:8443",
+	    "https://kms.internal/", "https://vpce-1.logs.example:8443",
+	    "https://kms.internal");
+}
+
 int
 main(void)
 {
@@ -78,6 +137,7 @@ main(void)
 		cmocka_unit_test(test_window_end),
 		cmocka_unit_test(test_window_relative),
 		cmocka_unit_test(test_window_absolute),
+		cmocka_unit_test(test_endpoints),
 	};
 
 	log_init(-1);
