@@ -4,46 +4,18 @@ of aws.role_arn living 4 s, IMDSv2 credentials living 12 s. Every
 FilterLogEvents is accepted (none signed with expired credentials), more
 than one access key signs them, and an ExpiredToken answer makes the daemon
 fetch new credentials at once. No secret in any output."""
-import os
-import tempfile
-
+from aws_creds_common import AKID, SECRET, clean_env, config, no_secret, static_env
 from fakeaws import FakeAWS
-from vtest import check, done, json_lines, run, write_config
+from vtest import check, done, json_lines, run
 
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ROLE = "arn:aws:iam::123456789012:role/vpcflowd-reader"
 EVENTS = 600
-
-home = tempfile.mkdtemp(prefix="vpcflowd-it-home-")
-state = tempfile.mkdtemp(prefix="vpcflowd-it-state-")
-
-
-def clean_env(**extra):
-    for k in list(os.environ):
-        if k.startswith("AWS_"):
-            del os.environ[k]
-    env = {"HOME": home}
-    env.update(extra)
-    return env
-
-
-def config(aws, extra_aws=""):
-    return write_config('''
-log_group = "/vpc/flowlogs/test";
-region = "us-east-1";
-endpoint = "%s";
-ca_file = "%s";
-state_dir = "%s";
-start_position = "beginning";
-aws : { sts_endpoint = "%s"; max_rps = 50.0; %s };
-logzio : { token = "logzio-token-not-aws"; };
-''' % (aws.url, aws.ca_file, state, aws.url, extra_aws))
+READ_ALL = 'start_position = "beginning";'
 
 
 def once(aws, env, extra_aws, what):
-    rc, out, err = run(["-c", config(aws, extra_aws), "--once", "--output", "stdout"],
-                       env=env, timeout=120)
+    rc, out, err = run(["-c", config(aws, "max_rps = 50.0; " + extra_aws, READ_ALL),
+                        "--once", "--output", "stdout"], env=env, timeout=120)
     check(rc == 0, "%s: --once exits 0 (%d: %s)" % (what, rc, err.strip()[-400:]))
     docs = json_lines(out) if rc == 0 else []
     check(len(docs) == EVENTS, "%s: all %d events shipped (%d)" % (what, EVENTS, len(docs)))
@@ -51,8 +23,7 @@ def once(aws, env, extra_aws, what):
     issued = []
     for c in list(aws.credentials._creds.values()):  # the fake's own store
         issued += [s for s in (c.secret_access_key, c.session_token) if s]
-    check(SECRET not in text and not any(s in text for s in issued),
-          "%s: no secret in the output" % what)
+    no_secret(text, [SECRET] + issued, what)
     return err
 
 
@@ -67,9 +38,8 @@ def next_seq(aws):
 
 with FakeAWS() as aws:
     # The daemon must have --once: one clear failure otherwise.
-    rc, out, err = run(["-c", config(aws), "--once", "--output", "stdout"],
-                       env=clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
-                                     AWS_EC2_METADATA_DISABLED="true"), timeout=120)
+    rc, out, err = run(["-c", config(aws, extra=READ_ALL), "--once", "--output", "stdout"],
+                       env=static_env(), timeout=120)
     if not check(rc != 2, "--once --output stdout is supported (rc %d %r)"
                  % (rc, err.strip()[-200:])):
         done()
@@ -80,8 +50,7 @@ with FakeAWS() as aws:
 
     # 1. aws.role_arn: STS credentials of 4 s, fetched again as they age.
     since = next_seq(aws)
-    once(aws, clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
-                        AWS_EC2_METADATA_DISABLED="true"),
+    once(aws, static_env(),
          'role_arn = "%s";' % ROLE, "STS refresh")
     calls = filter_calls(aws, since)
     keys = {c["access_key"] for c in calls}
@@ -98,7 +67,8 @@ with FakeAWS() as aws:
     #    over a run of about 15 s.
     aws.control({"settings": {"latency": 0.6}})
     since = next_seq(aws)
-    once(aws, clean_env(AWS_EC2_METADATA_SERVICE_ENDPOINT=aws.meta_url), "", "IMDS refresh")
+    once(aws, clean_env(imds=True, AWS_EC2_METADATA_SERVICE_ENDPOINT=aws.meta_url), "",
+         "IMDS refresh")
     calls = filter_calls(aws, since)
     keys = {c["access_key"] for c in calls}
     bad = [(c["status"], c.get("error")) for c in calls if c["status"] != 200]
@@ -111,8 +81,7 @@ with FakeAWS() as aws:
     aws.control({"settings": {"sts_duration": 3600, "latency": 0}})
     aws.control({"expired_token": {"count": 1, "target": "FilterLogEvents"}})
     since = next_seq(aws)
-    once(aws, clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
-                        AWS_EC2_METADATA_DISABLED="true"),
+    once(aws, static_env(),
          'role_arn = "%s";' % ROLE, "ExpiredToken")
     assumes = [e for e in aws.log(op="AssumeRole") if e["seq"] >= since]
     check(len(assumes) == 2, "ExpiredToken: credentials fetched again (%d AssumeRole)"

@@ -9,53 +9,21 @@ IMDSv2 with an endpoint override; aws.role_arn + external_id on top of the
 chain. No secret may appear in any output."""
 import http.client
 import os
-import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from aws_creds_common import AKID, HOME, SECRET, clean_env, config, no_secret, static_env
 from fakeaws import FakeAWS
-from vtest import check, done, run, write_config
+from vtest import check, done, run
 
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 WEB_TOKEN = "eyJwebidentity.SECRET-web-token.sig"
 CONTAINER_TOKEN = "SECRET-container-token-0042"
 ROLE = "arn:aws:iam::123456789012:role/vpcflowd-reader"
 ROLE_EXT = "arn:aws:iam::123456789012:role/vpcflowd-external"
 EXTERNAL_ID = "ext-id-7731"
 SECRETS = [SECRET, WEB_TOKEN, CONTAINER_TOKEN, "FakeSessionToken0001"]
-
-home = tempfile.mkdtemp(prefix="vpcflowd-it-home-")
-state = tempfile.mkdtemp(prefix="vpcflowd-it-state-")
-
-
-def base_env(**extra):
-    """A clean AWS environment: nothing inherited, HOME empty, IMDS off."""
-    for k in list(os.environ):
-        if k.startswith("AWS_") or k.lower() in ("http_proxy", "https_proxy", "no_proxy",
-                                                 "all_proxy"):
-            del os.environ[k]
-    env = {"HOME": home, "AWS_EC2_METADATA_DISABLED": "true"}
-    env.update(extra)
-    return env
-
-
-def config(aws, extra_aws=""):
-    return write_config('''
-log_group = "/vpc/flowlogs/test";
-region = "us-east-1";
-endpoint = "%s";
-ca_file = "%s";
-state_dir = "%s";
-aws : { sts_endpoint = "%s"; %s };
-logzio : { token = "logzio-token-not-aws"; };
-''' % (aws.url, aws.ca_file, state, aws.url, extra_aws))
-
-
-def no_secret(out, err, what):
-    text = out.decode("utf-8", "replace") + err
-    leaked = [s for s in SECRETS if s in text]
-    check(not leaked, "%s: no secret in the output %s" % (what, leaked or ""))
+base_env = clean_env
+home = HOME
 
 
 def expect_source(aws, env, source, what, extra_aws=""):
@@ -66,7 +34,7 @@ def expect_source(aws, env, source, what, extra_aws=""):
     check(rc == 0, "%s: -n exits 0 (%d: %s)" % (what, rc, err.strip()[-300:]))
     check(line.startswith("credentials: %s, region: us-east-1 (from " % source),
           "%s: -n reports %r (%r)" % (what, source, line))
-    no_secret(out, err, what)
+    no_secret(text + err, SECRETS, what)
     return rc, out, err
 
 
@@ -75,7 +43,7 @@ def expect_failure(aws, env, words, what, extra_aws=""):
     text = out.decode("utf-8", "replace") + err
     check(rc != 0 and all(w in text for w in words),
           "%s: -n fails and says %s (%d: %s)" % (what, words, rc, text.strip()[-400:]))
-    no_secret(out, err, what)
+    no_secret(text, SECRETS, what)
 
 
 def write(name, text, mode=0o600):
@@ -133,7 +101,7 @@ with FakeAWS() as aws:
 
     # The daemon must report what it found: one clear failure otherwise.
     rc, out, err = run(["-c", config(aws), "-n"],
-                       env=base_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET))
+                       env=static_env())
     if not check(b"credentials: " in out, "-n reports the credential source "
                  "(main.c calls aws_describe_setup): rc %d %r" % (rc, err.strip()[-200:])):
         done()
@@ -143,7 +111,7 @@ with FakeAWS() as aws:
                                      "container", "IMDSv2"], "no credentials")
 
     # 1. Environment.
-    expect_source(aws, base_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET),
+    expect_source(aws, static_env(),
                   "environment", "environment")
     expect_failure(aws, base_env(AWS_ACCESS_KEY_ID=AKID), ["AWS_SECRET_ACCESS_KEY"],
                    "environment without the secret")
@@ -222,8 +190,7 @@ with FakeAWS() as aws:
 
     # 6. IMDSv2 with the endpoint override.
     before = len(aws.log())
-    imds_env = base_env(AWS_EC2_METADATA_SERVICE_ENDPOINT=aws.meta_url)
-    del imds_env["AWS_EC2_METADATA_DISABLED"]
+    imds_env = clean_env(imds=True, AWS_EC2_METADATA_SERVICE_ENDPOINT=aws.meta_url)
     expect_source(aws, imds_env, "IMDSv2 (role vpcflowd-role)", "IMDSv2")
     ops = [e.get("op") for e in aws.log()[before:]]
     check(ops[:1] == ["IMDSToken"] and ops.count("IMDS") >= 2,
@@ -231,7 +198,7 @@ with FakeAWS() as aws:
 
     # 7. aws.role_arn + external_id on top of the chain (environment here).
     before = len(aws.log(op="AssumeRole"))
-    expect_source(aws, base_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET),
+    expect_source(aws, static_env(),
                   "assume role %s on top of environment" % ROLE_EXT, "aws.role_arn",
                   extra_aws='role_arn = "%s"; external_id = "%s";' % (ROLE_EXT, EXTERNAL_ID))
     calls = aws.log(op="AssumeRole")[before:]
@@ -239,7 +206,7 @@ with FakeAWS() as aws:
           calls[0].get("status") == 200,
           "aws.role_arn: AssumeRole signed with the chain's key (%s)" %
           [(c.get("access_key"), c.get("status")) for c in calls])
-    expect_failure(aws, base_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET),
+    expect_failure(aws, static_env(),
                    ["assume role", "AccessDenied"], "aws.role_arn with a wrong external_id",
                    extra_aws='role_arn = "%s"; external_id = "wrong";' % ROLE_EXT)
 
