@@ -72,7 +72,10 @@ const char	*flow_style_name(enum flow_style style);
  * (a trailing "\n" or "\r\n" is ignored). Returns 0 when the record parsed,
  * 1 when it did not: the document is still written, with the raw message,
  * the metadata, "tags":["_vpcflow_parse_error"] and "parse_error" naming the
- * field and the problem.
+ * field and the problem ("field 7 (dstport): not a number"; in style ecs
+ * error.message). The members of each style are listed at the top of
+ * src/flow.c. fmt must come from flow_format_parse(); meta and opts may be
+ * NULL (no metadata; style logzio with the message).
  */
 int	flow_encode(struct buf *out, const struct flow_format *fmt,
 	    const struct flow_opts *opts, const struct flow_meta *meta,

@@ -12,11 +12,11 @@
  * Field types: integer with a range (version 0-255, srcport/dstport 0-65535,
  * protocol 0-255, tcp-flags 0-65535, start/end 0-253402300799, traffic-path
  * and encryption-status 0-255), 64-bit counter (packets, bytes: up to
- * 2^63-1, because Elasticsearch's long and most JSON parsers are signed), IP address
- * (srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr: IPv4 dotted quad without
- * leading zeros, or IPv6 text form of RFC 4291 incl. "::" and an embedded
- * IPv4 tail, no zone), string (everything else; account-id too, because of
- * its leading zeros).
+ * 2^63-1, as Elasticsearch's long and most JSON parsers are signed), IP
+ * address (srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr: IPv4 dotted quad
+ * without leading zeros, or IPv6 text form of RFC 4291 incl. "::" and an
+ * embedded IPv4 tail, no zone), string (everything else; account-id too,
+ * because of its leading zeros).
  *
  * Style "logzio" (flat, the Logz.io Lambda shipper's names):
  *   @timestamp	ISO-8601 UTC with ms: start, else meta timestamp_ms
@@ -53,8 +53,9 @@
  *   aws		{vpcflow:{version, interface_id, action, log_status,
  *			 vpc_id, subnet_id, tcp_flags, tcp_flag_names, type,
  *			 pkt_srcaddr, pkt_dstaddr, az_id, sublocation_type,
- *			 sublocation_id, pkt_src_aws_service, pkt_dst_aws_service,
- *			 traffic_path, ecs_*, reject_reason, resource_id,
+ *			 sublocation_id, pkt_src_aws_service,
+ *			 pkt_dst_aws_service, traffic_path, ecs_*,
+ *			 reject_reason, resource_id,
  *			 encryption_status},
  *			 cloudwatch:{log_group, log_stream, event_id}}
  *   <add_json>
@@ -114,7 +115,7 @@ enum field_id {
 
 struct field_def {
 	const char	*name;		/* AWS name, "log-status" */
-	char		 key[KEY_COPY];	/* logzio member name: "\"logstatus\":" */
+	char		 key[KEY_COPY];	/* logzio member: "\"logstatus\":" */
 	char		 vkey[KEY_COPY]; /* member name under ECS aws.vpcflow */
 	uint64_t	 max;		/* numbers: largest accepted value */
 	uint8_t		 name_len;
@@ -230,7 +231,8 @@ static const struct proto_name proto_names[256] = {
 	[55] = P("Min-IPv4"), [56] = P("TLSP"), [57] = P("SKIP"),
 	[58] = P("IPv6-ICMP"), [59] = P("IPv6-NoNxt"), [60] = P("IPv6-Opts"),
 	[62] = P("CFTP"), [64] = P("SAT-EXPAK"), [65] = P("KRYPTOLAN"),
-	[66] = P("RVD"), [67] = P("IPPC"), [69] = P("SAT-MON"), [70] = P("VISA"),
+	[66] = P("RVD"), [67] = P("IPPC"), [69] = P("SAT-MON"),
+	[70] = P("VISA"),
 	[71] = P("IPCV"), [72] = P("CPNX"), [73] = P("CPHB"), [74] = P("WSN"),
 	[75] = P("PVP"), [76] = P("BR-SAT-MON"), [77] = P("SUN-ND"),
 	[78] = P("WB-MON"), [79] = P("WB-EXPAK"), [80] = P("ISO-IP"),
@@ -241,10 +243,12 @@ static const struct proto_name proto_names[256] = {
 	[93] = P("AX.25"), [94] = P("IPIP"), [95] = P("MICP"),
 	[96] = P("SCC-SP"), [97] = P("ETHERIP"), [98] = P("ENCAP"),
 	[100] = P("GMTP"), [101] = P("IFMP"), [102] = P("PNNI"),
-	[103] = P("PIM"), [104] = P("ARIS"), [105] = P("SCPS"), [106] = P("QNX"),
+	[103] = P("PIM"), [104] = P("ARIS"), [105] = P("SCPS"),
+	[106] = P("QNX"),
 	[107] = P("A/N"), [108] = P("IPComp"), [109] = P("SNP"),
 	[110] = P("Compaq-Peer"), [111] = P("IPX-in-IP"), [112] = P("VRRP"),
-	[113] = P("PGM"), [115] = P("L2TP"), [116] = P("DDX"), [117] = P("IATP"),
+	[113] = P("PGM"), [115] = P("L2TP"), [116] = P("DDX"),
+	[117] = P("IATP"),
 	[118] = P("STP"), [119] = P("SRP"), [120] = P("UTI"), [121] = P("SMP"),
 	[122] = P("SM"), [123] = P("PTP"), [124] = P("ISIS over IPv4"),
 	[125] = P("FIRE"), [126] = P("CRTP"), [127] = P("CRUDP"),
@@ -269,11 +273,11 @@ static const char two_digits[] = D10("0") D10("1") D10("2") D10("3") D10("4")
 
 /* One record split into fields, indexed by field id. */
 struct record {
-	uint64_t	 present;		/* BIT(id): the field has a value */
+	uint64_t	 present;	/* BIT(id): the field has a value */
 	const char	*val[F_NFIELDS];
 	size_t		 len[F_NFIELDS];
-	uint64_t	 num[F_NFIELDS];	/* numbers; 4 or 6 for addresses */
-	int		 plain;			/* no byte of the line needs escaping */
+	uint64_t	 num[F_NFIELDS];	/* numbers; 4 or 6 for IPs */
+	int		 plain;		/* no byte of the line needs escaping */
 };
 
 /* Append a literal (sizeof known at compile time) at o. */
@@ -525,7 +529,8 @@ eight_digits_value(uint64_t w)
 {
 	w = (w & 0x0F0F0F0F0F0F0F0FULL) * 2561 >> 8;
 	w = (w & 0x00FF00FF00FF00FFULL) * 6553601 >> 16;
-	return (uint32_t)((w & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >> 32);
+	return (uint32_t)((w & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >>
+	    32);
 }
 
 /*
@@ -864,6 +869,20 @@ is_plain(const char *s, size_t n)
 	return 1;
 }
 
+/* Record the count-th word, line[start..end), as the value of its field. */
+static inline void
+add_word(struct record *r, const struct flow_format *fmt, size_t count,
+    const char *line, size_t start, size_t end)
+{
+	int id;
+
+	if (count < (size_t)fmt->nfields) {
+		id = fmt->field[count];
+		r->val[id] = line + start;
+		r->len[id] = end - start;
+	}
+}
+
 /*
  * Split line[0..len) into r by format, validating every value. Returns 0,
  * or -1 with a "field 7 (dstport): not a number" style message in err.
@@ -877,7 +896,7 @@ record_parse(struct record *r, const struct flow_format *fmt,
 	const char *tok;
 	uint64_t v, spaces, bad, any_bad = 0, starts, ends;
 	uint64_t space_carry = 1, word_carry = 0;
-	size_t n, count = 0, off, chunk, end, tok_start = 0;
+	size_t n, count = 0, off, chunk, end, word_start = 0;
 	int i, id, rc, in_word = 0;
 
 	r->present = 0;
@@ -893,14 +912,14 @@ record_parse(struct record *r, const struct flow_format *fmt,
 		if (in_word) {		/* a word from the previous block */
 			if (ends == 0)
 				continue;
-			in_word = 0;
 			end = off + (size_t)__builtin_ctzll(ends);
 			ends &= ends - 1;
-			goto word;
+			add_word(r, fmt, count++, line, word_start, end);
+			in_word = 0;
 		}
-		/* The k-th start of a block pairs with its k-th end. */
+		/* The k-th start left in a block pairs with its k-th end. */
 		while (starts != 0) {
-			tok_start = off + (size_t)__builtin_ctzll(starts);
+			word_start = off + (size_t)__builtin_ctzll(starts);
 			starts &= starts - 1;
 			if (ends == 0) {
 				in_word = 1;
@@ -908,23 +927,11 @@ record_parse(struct record *r, const struct flow_format *fmt,
 			}
 			end = off + (size_t)__builtin_ctzll(ends);
 			ends &= ends - 1;
-word:
-			if (count < (size_t)fmt->nfields) {
-				id = fmt->field[count];
-				r->val[id] = line + tok_start;
-				r->len[id] = end - tok_start;
-			}
-			count++;
+			add_word(r, fmt, count++, line, word_start, end);
 		}
 	}
-	if (in_word) {		/* the line ends at a 64-byte boundary */
-		if (count < (size_t)fmt->nfields) {
-			id = fmt->field[count];
-			r->val[id] = line + tok_start;
-			r->len[id] = len - tok_start;
-		}
-		count++;
-	}
+	if (in_word)		/* the line ends at a 64-byte boundary */
+		add_word(r, fmt, count++, line, word_start, len);
 	r->plain = any_bad == 0;
 	if (count != (size_t)fmt->nfields) {
 		snprintf(err, errlen, "expected %d fields, got %zu",
@@ -943,14 +950,16 @@ word:
 		case T_U64:
 			if ((rc = parse_number(tok, n, line, line + len,
 			    &v)) == -1) {
-				snprintf(err, errlen, "field %d (%s): not a number",
-				    i + 1, f->name);
+				snprintf(err, errlen,
+				    "field %d (%s): not a number", i + 1,
+				    f->name);
 				return -1;
 			}
 			if (rc == -2 || v > f->max) {
 				snprintf(err, errlen,
-				    "field %d (%s): out of range (0-%llu)", i + 1,
-				    f->name, (unsigned long long)f->max);
+				    "field %d (%s): out of range (0-%llu)",
+				    i + 1, f->name,
+				    (unsigned long long)f->max);
 				return -1;
 			}
 			r->num[id] = v;
@@ -1247,6 +1256,7 @@ encode_ecs(struct buf *b, char *o, const struct record *r,
 	size_t obj_start;
 	uint64_t m, proto;
 	int id, ipv, accept = 0, reject = 0;
+	char c;
 	size_t i;
 
 	PUT(o, "\"ecs\":{\"version\":\"");
@@ -1330,9 +1340,11 @@ encode_ecs(struct buf *b, char *o, const struct record *r,
 		pn = &proto_names[proto];
 		if (pn->name != NULL) {
 			PUT(o, "\"transport\":\"");
-			for (i = 0; i < pn->len; i++)
-				*o++ = (pn->name[i] >= 'A' && pn->name[i] <= 'Z') ?
-				    (char)(pn->name[i] - 'A' + 'a') : pn->name[i];
+			for (i = 0; i < pn->len; i++) {
+				c = pn->name[i];
+				*o++ = (c >= 'A' && c <= 'Z') ?
+				    (char)(c - 'A' + 'a') : c;
+			}
 			PUT(o, "\",");
 		}
 		PUT(o, "\"iana_number\":\"");

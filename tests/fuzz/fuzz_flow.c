@@ -40,7 +40,8 @@ keys_without_dots(json_t *v)
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, member)
-			if (strchr(key, '.') != NULL || !keys_without_dots(member))
+			if (strchr(key, '.') != NULL ||
+			    !keys_without_dots(member))
 				return 0;
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, member)
@@ -91,8 +92,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct flow_format formats[3];
 	static int ready;
-	static const struct flow_meta meta = { "/vpc/\"flow\\logs", "eni-1-all",
-	    "3692658129641643625893063355738904951342738538078617", 1418530010123 };
+	static const struct flow_meta meta = { "/vpc/\"flow\\logs",
+	    "eni-1-all", "3692658129641643625893063355738904951342738538078617",
+	    1418530010123 };
 	static const struct flow_meta no_meta = { NULL, NULL, NULL, -1 };
 	struct flow_format custom;
 	struct flow_opts opts;
@@ -103,8 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf all = BUF_INIT;
 
 	if (!ready) {
-		if (flow_format_parse(&formats[0], FLOW_DEFAULT_FORMAT, NULL, 0) ||
-		    flow_format_parse(&formats[1], v5_format, NULL, 0))
+		if (flow_format_parse(&formats[0], FLOW_DEFAULT_FORMAT, NULL,
+		    0) || flow_format_parse(&formats[1], v5_format, NULL, 0))
 			abort();
 		for (i = 0; i < (size_t)flow_field_count(); i++) {
 			buf_addstr(&all, flow_field_name((int)i));

@@ -373,17 +373,19 @@ check_generic(const char *format, const char *record, enum flow_style style,
 			if (pl->aws == NULL) {
 				logzio_key(key, sizeof(key), names[i]);
 				if (strcmp(names[i], "log-status") == 0)
-					snprintf(key, sizeof(key), "log_status");
+					snprintf(key, sizeof(key),
+					    "log_status");
 				snprintf(path, sizeof(path), "aws/vpcflow/%s",
 				    key);
 			} else if (pl->path != NULL)
 				snprintf(path, sizeof(path), "%s", pl->path);
 			else if (strcmp(names[i], "protocol") == 0) {
+				const char *iana = "network/iana_number";
+
 				if (absent)
-					assert_absent(doc, "network/iana_number");
+					assert_absent(doc, iana);
 				else
-					assert_str_at(doc, "network/iana_number",
-					    values[i]);
+					assert_str_at(doc, iana, values[i]);
 				continue;
 			} else {
 				snprintf(path, sizeof(path), "event/%s",
@@ -414,7 +416,8 @@ check_generic(const char *format, const char *record, enum flow_style style,
 		    test_meta.log_group);
 		assert_str_at(doc, "aws/cloudwatch/log_stream",
 		    test_meta.log_stream);
-		assert_str_at(doc, "aws/cloudwatch/event_id", test_meta.event_id);
+		assert_str_at(doc, "aws/cloudwatch/event_id",
+		    test_meta.event_id);
 		assert_str_at(doc, "ecs/version", "8.11.0");
 		assert_str_at(doc, "cloud/provider", "aws");
 	}
@@ -593,7 +596,7 @@ test_shared_other_files(void **state)
 	}
 	buf_free(&f.text);
 
-	/* tcp-flags.log: SYN, then FIN|SYN|ACK in a record with a double space. */
+	/* tcp-flags.log: SYN, then FIN|SYN|ACK (with a double space). */
 	assert_int_equal(flowlog_read_named(&f, "tcp-flags.log"), 2);
 	encode(&d, f.format, FLOW_STYLE_LOGZIO, f.records[0]);
 	assert_int_at(d.json, "tcp_flags", 2);
@@ -813,8 +816,8 @@ test_header_detection(void **state)
 	assert_false(flow_line_is_header("versions", 8));
 	/* Each name once: a header is a format that parses. */
 	assert_false(flow_line_is_header("srcaddr dstaddr srcaddr", 23));
-	assert_int_equal(flow_format_parse(&fmt, "srcaddr dstaddr srcaddr", NULL,
-	    0), -1);
+	assert_int_equal(flow_format_parse(&fmt, "srcaddr dstaddr srcaddr",
+	    NULL, 0), -1);
 	assert_false(flow_line_is_header("version\001", 8));
 }
 
@@ -857,12 +860,14 @@ static const struct sample samples[] = {
 	{ "pkt-dst-aws-service", "EC2_INSTANCE_CONNECT", 5 },
 	{ "flow-direction", "egress", 5 },
 	{ "traffic-path", "7", 5 },
-	{ "ecs-cluster-arn", "arn:aws:ecs:eu-west-1:123456789012:cluster/prod", 7 },
+	{ "ecs-cluster-arn", "arn:aws:ecs:eu-west-1:123456789012:"
+	    "cluster/prod", 7 },
 	{ "ecs-cluster-name", "prod", 7 },
 	{ "ecs-container-instance-arn", "arn:aws:ecs:eu-west-1:123456789012:"
 	    "container-instance/prod/0123456789abcdef0123456789abcdef", 7 },
 	{ "ecs-container-instance-id", "0123456789abcdef0123456789abcdef", 7 },
-	{ "ecs-container-id", "3bd5e1f1b8d54b3c8a3b0f0e6c3f6a1d-1234567890", 7 },
+	{ "ecs-container-id", "3bd5e1f1b8d54b3c8a3b0f0e6c3f6a1d-12345678",
+	    7 },
 	{ "ecs-second-container-id", "3bd5e1f1b8d54b3c8a3b0f0e6c3f6a1d-1", 7 },
 	{ "ecs-service-name", "web", 7 },
 	{ "ecs-task-definition-arn", "arn:aws:ecs:eu-west-1:123456789012:"
@@ -1132,7 +1137,8 @@ test_numbers_at_edges(void **state)
 
 				memcpy(bad, num, (size_t)digits + 1);
 				bad[i] = (char)(i % 2 ? '/' : ':');
-				snprintf(spec, sizeof(spec), "${bytes} ${action}");
+				snprintf(spec, sizeof(spec),
+				    "${bytes} ${action}");
 				snprintf(rec, sizeof(rec), "%s ACCEPT", bad);
 				encode(&d, spec, FLOW_STYLE_LOGZIO, rec);
 				assert_int_equal(d.rc, 1);
@@ -1232,7 +1238,8 @@ test_ip_against_inet_pton(void **state)
 		n = 1 + (int)((seed >> 16) % 24);
 		for (k = 0; k < n; k++) {
 			seed = seed * 1103515245 + 12345;
-			addr[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			addr[k] = alphabet[(seed >> 16) %
+			    (sizeof(alphabet) - 1)];
 		}
 		addr[n] = '\0';
 		if (i % 4 == 0)
@@ -1491,37 +1498,38 @@ test_malformed_records(void **state)
 		    "field 7 (dstport): not a number" },
 		{ "2 123456789010 eni-1 172.31.16.139",
 		    "expected 14 fields, got 4" },
-		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 "
-		    "4249 1418530010 1418530070 ACCEPT",
+		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 "
+		    "6 20 4249 1418530010 1418530070 ACCEPT",
 		    "expected 14 fields, got 13" },
-		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 "
-		    "4249 1418530010 1418530070 ACCEPT OK extra",
+		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 "
+		    "6 20 4249 1418530010 1418530070 ACCEPT OK extra",
 		    "expected 14 fields, got 15" },
 		{ "", "expected 14 fields, got 0" },
 		{ "      ", "expected 14 fields, got 0" },
-		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 70000 6 "
-		    "20 4249 1418530010 1418530070 ACCEPT OK",
+		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 "
+		    "70000 6 20 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 7 (dstport): out of range (0-65535)" },
-		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 300 "
-		    "20 4249 1418530010 1418530070 ACCEPT OK",
+		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 "
+		    "300 20 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 8 (protocol): out of range (0-255)" },
-		{ "2 123456789010 eni-1 172.31.16.300 172.31.16.21 20641 22 6 20 "
-		    "4249 1418530010 1418530070 ACCEPT OK",
+		{ "2 123456789010 eni-1 172.31.16.300 172.31.16.21 20641 22 "
+		    "6 20 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 4 (srcaddr): not an IP address" },
-		{ "2 123456789010 eni-1 172.31.16.139 host.example 20641 22 6 20 "
-		    "4249 1418530010 1418530070 ACCEPT OK",
+		{ "2 123456789010 eni-1 172.31.16.139 host.example 20641 22 "
+		    "6 20 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 5 (dstaddr): not an IP address" },
 		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 "
 		    "99999999999999999999 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 9 (packets): out of range (0-9223372036854775807)" },
-		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 "
-		    "18446744073709551616 1418530010 1418530070 ACCEPT OK",
+		{ "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 "
+		    "6 20 18446744073709551616 1418530010 1418530070 ACCEPT OK",
 		    "field 10 (bytes): out of range (0-9223372036854775807)" },
-		{ "v2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 "
-		    "4249 1418530010 1418530070 ACCEPT OK",
+		{ "v2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 "
+		    "6 20 4249 1418530010 1418530070 ACCEPT OK",
 		    "field 1 (version): not a number" },
 		{ "version account-id interface-id srcaddr dstaddr srcport "
-		    "dstport protocol packets bytes start end action log-status",
+		    "dstport protocol packets bytes start end action "
+		    "log-status",
 		    "field 1 (version): not a number" },
 		{ NULL, NULL }
 	};
@@ -1683,7 +1691,8 @@ test_json_escaping(void **state)
 		{ "ctl\001\002\037", "ctl\001\002\037" },
 		{ "del\177", "del\177" },
 		{ "caf\xc3\xa9", "caf\xc3\xa9" },
-		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\xe2\x82\xac\xf0\x9f\x98\x80" },
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80",
+		    "\xe2\x82\xac\xf0\x9f\x98\x80" },
 		{ "bad\xff", "bad\xef\xbf\xbd" },
 		{ "\xc3", "\xef\xbf\xbd" },
 		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
