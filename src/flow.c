@@ -3,9 +3,11 @@
  *
  * A pure core: no I/O, no clock, no allocation per record. flow_encode()
  * reserves room once in the caller's buf (a bound computed from the record
- * length) and then writes with pointer arithmetic; numbers are validated
- * while parsing and printed by hand, timestamps come from a days-to-civil
- * conversion, member names are precomputed literals.
+ * length) and then writes with pointer arithmetic. Fields are found with
+ * 64-bit space masks (SSE2 when there is), numbers are validated 8 digits
+ * at a time and written as their own canonical digits, timestamps come
+ * from a days-to-civil conversion, member names are fixed-size literals.
+ * Scalar fallbacks keep it portable.
  *
  * Records: fields separated by runs of spaces (leading and trailing spaces
  * too); trailing CR/LF ignored; "-" means absent and the member is omitted.
@@ -278,6 +280,7 @@ struct record {
 	size_t		 len[F_NFIELDS];
 	uint64_t	 num[F_NFIELDS];	/* numbers; 4 or 6 for IPs */
 	int		 plain;		/* no byte of the line needs escaping */
+	const char	*end;		/* of the line: how far loads may go */
 };
 
 /* Append a literal (sizeof known at compile time) at o. */
@@ -784,6 +787,25 @@ copy_bytes(char *o, const char *s, size_t n)
 	return o + n;
 }
 
+/*
+ * copy_bytes() for a value inside a line that ends at hi: when 16 or 32
+ * bytes can be read, one fixed-size move (the reservation has room for the
+ * bytes past n, which later writes cover), so no branch on the length.
+ */
+static inline char *
+copy_value(char *o, const char *s, size_t n, const char *hi)
+{
+	if (n <= 16 && hi - s >= 16) {
+		memcpy(o, s, 16);
+		return o + n;
+	}
+	if (n <= 32 && hi - s >= 32) {
+		memcpy(o, s, 32);
+		return o + n;
+	}
+	return copy_bytes(o, s, n);
+}
+
 #if defined(__SSE2__)
 /* Space and must-escape masks of the 16 bytes at s. */
 static inline void
@@ -900,6 +922,7 @@ record_parse(struct record *r, const struct flow_format *fmt,
 	int i, id, rc, in_word = 0;
 
 	r->present = 0;
+	r->end = line + len;
 	for (off = 0; off < len; off += 64) {
 		chunk = len - off < 64 ? len - off : 64;
 		spaces = scan64(line + off, chunk, &bad);
@@ -1171,7 +1194,7 @@ put_number(char *o, const struct record *r, int id)
 		s++;
 		n--;
 	}
-	return copy_bytes(o, s, n);
+	return copy_value(o, s, n, r->end);
 }
 
 /* One field's value as JSON: number, or string. */
@@ -1182,10 +1205,13 @@ put_value(struct buf *b, char *o, const struct record *r, int id)
 	case T_INT:
 	case T_U64:
 		return put_number(o, r, id);
-	case T_IP:
-		return put_str(b, o, r->val[id], r->len[id], 1);
 	default:
-		return put_str(b, o, r->val[id], r->len[id], r->plain);
+		if (field_defs[id].type == T_STR && !r->plain)
+			return put_str_escaped(b, o, r->val[id], r->len[id]);
+		*o++ = '"';
+		o = copy_value(o, r->val[id], r->len[id], r->end);
+		*o++ = '"';
+		return o;
 	}
 }
 
