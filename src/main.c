@@ -3,26 +3,35 @@
  * main() only parses the command line and wires the modules together.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "awssetup.h"
 #include "config.h"
 #include "decode.h"
 #include "flow.h"
 #include "log.h"
+#include "once.h"
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 #define EXIT_CONFIG	78	/* systemd: RestartPreventExitStatus=78 */
 
-enum { OPT_DECODE = 256, OPT_FORMAT, OPT_STYLE };
+enum { OPT_DECODE = 256, OPT_FORMAT, OPT_STYLE, OPT_ONCE, OPT_OUTPUT };
+
+/* Set by the signal handler only; the modules poll it (see once_run). */
+static volatile sig_atomic_t stop_requested;
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "stop flag is shared as int");
 
 static const struct option long_options[] = {
 	{ "config",	required_argument,	NULL, 'c' },
 	{ "check",	no_argument,		NULL, 'n' },
+	{ "once",	no_argument,		NULL, OPT_ONCE },
+	{ "output",	required_argument,	NULL, OPT_OUTPUT },
 	{ "decode",	no_argument,		NULL, OPT_DECODE },
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ "style",	required_argument,	NULL, OPT_STYLE },
@@ -38,6 +47,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: vpcflowd -c FILE -n [-v] [-q]\n"
+"       vpcflowd -c FILE --once --output stdout [-v] [-q]\n"
 "       vpcflowd --decode [-c FILE] [--format FMT] [--style STYLE] [-v] [-q]\n"
 "       vpcflowd -V | -h\n"
 "\n"
@@ -45,7 +55,12 @@ usage(FILE *fp)
 "\n"
 "  -c, --config FILE   configuration file (one per log group), see vpcflowd.conf(5)\n"
 "  -n, --check         check the configuration, print the effective settings\n"
-"                      with secrets redacted; exit 0, or 78 on errors\n"
+"                      with secrets redacted, the AWS credential source and\n"
+"                      region; exit 0, 78 on errors, 1 if no credentials\n"
+"      --once          one poll cycle: read the whole window of the log group\n"
+"                      (start_position up to now, every page), then exit\n"
+"      --output stdout write the documents to stdout instead of Logz.io\n"
+"                      (debugging; no checkpoints are written)\n"
 "      --decode        read raw flow records, one per line, on stdin; write the\n"
 "                      documents that would be shipped, one per line, on stdout.\n"
 "                      A first line of field names (S3 flow log files) is the\n"
@@ -84,6 +99,48 @@ load_config_or_exit(struct config *cfg, const char *path)
 		exit(EXIT_CONFIG);
 	}
 	buf_free(&errors);
+}
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* SIGTERM/SIGINT only set a flag; the loops look at it between requests. */
+static void
+install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* -n: the effective settings, then what AWS access would use. */
+static int
+run_check(const struct config *cfg, const char *path)
+{
+	struct buf err = BUF_INIT;
+	int rc = 0;
+
+	printf("# vpcflowd %s: configuration %s is valid\n", VPCFLOWD_VERSION,
+	    path);
+	config_print(cfg, stdout);
+	fflush(stdout);
+	if (aws_describe_setup(cfg, stdout, &err) == -1) {
+		fprintf(stderr, "vpcflowd: %s: no usable AWS credentials or "
+		    "region:\n%s", path, err.data ? err.data : "");
+		rc = EXIT_RUNTIME;
+	}
+	buf_free(&err);
+	return rc;
 }
 
 /* --decode: the documents vpcflowd would ship for the records on stdin. */
@@ -130,7 +187,8 @@ main(int argc, char *argv[])
 {
 	struct config cfg;
 	const char *config_path = NULL, *format = NULL;
-	int ch, verbosity = 0, check = 0, decode = 0, style = -1, rc;
+	const char *output = NULL;
+	int ch, verbosity = 0, check = 0, decode = 0, once = 0, style = -1, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:nvqVh", long_options,
 	    NULL)) != -1) {
@@ -143,6 +201,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DECODE:
 			decode = 1;
+			break;
+		case OPT_ONCE:
+			once = 1;
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "stdout") != 0)
+				usage_error("--output takes stdout");
+			output = optarg;
 			break;
 		case OPT_FORMAT:
 			format = optarg;
@@ -173,22 +239,27 @@ main(int argc, char *argv[])
 
 	if (!decode && (format != NULL || style >= 0))
 		usage_error("--format and --style go with --decode");
-	if (check && decode)
-		usage_error("-n and --decode cannot be combined");
+	if (check + decode + once > 1)
+		usage_error("-n, --decode and --once cannot be combined");
 	if (!decode && config_path == NULL)
 		usage_error("-c FILE is required");
-	if (!decode && !check)
-		usage_error("say what to do: -n (check the configuration) or --decode");
+	if (output != NULL && !once)
+		usage_error("--output stdout goes with --once");
+	if (once && output == NULL)
+		usage_error("--once needs --output stdout (shipping to Logz.io "
+		    "comes with the pipeline)");
+	if (!decode && !check && !once)
+		usage_error("say what to do: -n, --once --output stdout, or --decode");
 
 	if (config_path != NULL)
 		load_config_or_exit(&cfg, config_path);
 	else
 		config_defaults(&cfg);
-	if (check) {
-		printf("# vpcflowd %s: configuration %s is valid\n",
-		    VPCFLOWD_VERSION, config_path);
-		config_print(&cfg, stdout);
-		rc = 0;
+	if (check)
+		rc = run_check(&cfg, config_path);
+	else if (once) {
+		install_signal_handlers();
+		rc = once_run(&cfg, 1, (volatile int *)&stop_requested);
 	} else
 		rc = run_decode(&cfg, config_path != NULL, format, style);
 	config_free(&cfg);

@@ -32,8 +32,13 @@ check(rc == 2 and "-c" in err, "-n without -c is a usage error")
 
 state = tempfile.mkdtemp(prefix="vpcflowd-it-state-")
 path = write_config(GOOD % (state, SECRET))
-rc, out, err = run(["-c", path, "-n"])
+# -n also says where AWS credentials and the region come from (never a key).
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+rc, out, err = run(["-c", path, "-n"], env=AWS_ENV)
 check(rc == 0, "-n on a good file exits 0 (%d: %s)" % (rc, err.strip()))
+check("credentials: environment, region: eu-west-1" in out.decode(), "-n names the credential source and region")
+check(AWS_ENV["AWS_SECRET_ACCESS_KEY"] not in out.decode() + err, "-n never prints the AWS secret key")
 check("/vpc/flowlogs/prod" in out.decode() and "45" in out.decode(), "-n prints the effective settings")
 check("900" in out.decode() or "15m" in out.decode(), "-n shows max_delay")
 check(SECRET not in out.decode() and SECRET not in err, "-n never prints the token")
