@@ -30,8 +30,10 @@ import fakeaws  # noqa: E402
 import tlsutil  # noqa: E402
 
 WATCHDOG_S = 90
+SHARED = os.environ.get("VPCFLOWD_SHARED") or next(
+    (p for p in (os.path.join(HERE, "..", "..", "..", "shared"), "/work/shared") if os.path.isdir(p)), "")
 SUITE = os.environ.get("SIGV4_SUITE") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "..", "shared", "testdata", "aws-sigv4-test-suite", "v4"))
+    os.path.join(SHARED, "testdata", "aws-sigv4-test-suite", "v4"))
 REQUIRED_CASES = ("get-vanilla", "post-vanilla", "get-vanilla-query-order-key-case",
                   "get-vanilla-with-session-token")
 KEY = ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
