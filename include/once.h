@@ -1,13 +1,13 @@
 /*
- * once: `vpcflowd -c FILE --once`: one pass over the log group, from the
- * configured start_position up to now, every page of FilterLogEvents, each
- * event encoded by flow_encode(). With --output stdout the documents go to
- * stdout as NDJSON, in large writes, and no checkpoint is written.
+ * once: `vpcflowd -c FILE --once --output stdout`: one pass over the log
+ * group, from the configured start_position up to now, every page of
+ * FilterLogEvents, each event encoded by flow_encode() and written to
+ * stdout as NDJSON, in large writes; no checkpoint is written.
  *
- * Also the AWS side of a configuration for whoever needs it (the daemon):
- * the credential chain, the region, the pacing token bucket and the
- * CloudWatch Logs endpoint (once_aws_open), and the Logz.io token from
- * token_kms (once_kms_token).
+ * Also the AWS side of a configuration for whoever needs it (-n, the
+ * daemon): the credential chain, the region, the pacing token bucket and
+ * the CloudWatch Logs endpoint (once_aws_open), and the Logz.io token from
+ * whichever source is configured (once_token; KMS: once_kms_token).
  */
 #ifndef VPCFLOWD_ONCE_H
 #define VPCFLOWD_ONCE_H
@@ -68,14 +68,11 @@ int	once_token(struct once_aws *a, const struct config *cfg,
 	    struct buf *token, struct buf *err);
 
 /*
- * The whole of --once. output_stdout: NDJSON documents on stdout. Without
- * it (Logz.io), the token is fetched (a KMS one decrypted) and then this
- * fails: the shipper is not wired in yet. stop (may be NULL):
- * set by SIGTERM/SIGINT, ends the pass early but cleanly. Logs a one-line
- * summary at info. Returns the exit status: 0, or 1 on a runtime failure
- * (reported on stderr).
+ * The whole of --once --output stdout: NDJSON documents on stdout, no
+ * checkpoint. stop (may be NULL): set by SIGTERM/SIGINT, ends the pass
+ * early but cleanly. Logs a one-line summary at info. Returns the exit
+ * status: 0, or 1 on a runtime failure (reported on stderr).
  */
-int	once_run(const struct config *cfg, int output_stdout,
-	    volatile int *stop);
+int	once_run(const struct config *cfg, volatile int *stop);
 
 #endif

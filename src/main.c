@@ -56,7 +56,9 @@ usage(FILE *fp)
 "  -c, --config FILE   configuration file (one per log group), see vpcflowd.conf(5)\n"
 "  -n, --check         check the configuration, print the effective settings\n"
 "                      with secrets redacted, the AWS credential source and\n"
-"                      region; exit 0, 78 on errors, 1 if no credentials\n"
+"                      region, and whether the Logz.io token can be read (or\n"
+"                      decrypted with KMS); exit 0, 78 on configuration\n"
+"                      errors, 1 if the credentials or the token fail\n"
 "      --once          one poll cycle: read the whole window of the log group\n"
 "                      (start_position up to now, every page), then exit\n"
 "      --output stdout write the documents to stdout instead of Logz.io\n"
@@ -123,7 +125,57 @@ install_signal_handlers(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* -n: the effective settings, then what AWS access would use. */
+/* The line break that err lacks at its end, if any: for fprintf. */
+static const char *
+eol(const struct buf *err)
+{
+	return err->len > 0 && err->data[err->len - 1] == '\n' ? "" : "\n";
+}
+
+/*
+ * -n, last: can the Logz.io token be obtained (read, or decrypted with KMS
+ * when aws_ok)? Prints "token: SOURCE (...)", never the token. Returns 0,
+ * or -1 after saying why on stderr; no token configured is only a warning.
+ */
+static int
+check_token(const struct config *cfg, const char *path, int aws_ok)
+{
+	struct once_aws a;
+	struct buf token = BUF_INIT, err = BUF_INIT;
+	const char *name = config_token_source_name(cfg->logzio.token_source);
+	int kms = cfg->logzio.token_source == CONFIG_TOKEN_KMS, rc = -1;
+
+	if (cfg->logzio.token_source == CONFIG_TOKEN_NONE) {
+		printf("token: none (shipping to Logz.io needs one)\n");
+		fflush(stdout);
+		config_require_token(cfg, &err);
+		fprintf(stderr, "vpcflowd: warning: %s%s", err.data, eol(&err));
+		buf_free(&err);
+		return 0;
+	}
+	memset(&a, 0, sizeof(a));
+	if (kms && !aws_ok)
+		buf_addstr(&err, "not decrypted: no AWS credentials or region");
+	else if (!kms || once_aws_open(&a, cfg, NULL, &err) == 0)
+		rc = once_token(&a, cfg, &token, &err);
+	once_aws_close(&a);
+	if (token.data != NULL)
+		explicit_bzero(token.data, token.cap);
+	buf_free(&token);
+	printf("token: %s (%s: %s)\n", name,
+	    kms ? "decrypts with KMS" : "readable", rc == 0 ? "ok" :
+	    kms && !aws_ok ? "not checked" : "FAILED");
+	fflush(stdout);
+	if (rc == -1 && kms)
+		fprintf(stderr, "vpcflowd: %s: logzio.token_kms: %s%s", path,
+		    err.data, eol(&err));
+	else if (rc == -1)
+		fprintf(stderr, "vpcflowd: %s%s", err.data, eol(&err));
+	buf_free(&err);
+	return rc;
+}
+
+/* -n: the effective settings, what AWS access would use, the token. */
 static int
 run_check(const struct config *cfg, const char *path)
 {
@@ -136,10 +188,12 @@ run_check(const struct config *cfg, const char *path)
 	fflush(stdout);
 	if (aws_describe_setup(cfg, stdout, &err) == -1) {
 		fprintf(stderr, "vpcflowd: %s: no usable AWS credentials or "
-		    "region:\n%s", path, err.data ? err.data : "");
+		    "region:\n%s%s", path, err.data ? err.data : "", eol(&err));
 		rc = EXIT_RUNTIME;
 	}
 	buf_free(&err);
+	if (check_token(cfg, path, rc == 0) == -1)
+		rc = EXIT_RUNTIME;
 	return rc;
 }
 
@@ -259,7 +313,7 @@ main(int argc, char *argv[])
 		rc = run_check(&cfg, config_path);
 	else if (once) {
 		install_signal_handlers();
-		rc = once_run(&cfg, 1, (volatile int *)&stop_requested);
+		rc = once_run(&cfg, (volatile int *)&stop_requested);
 	} else
 		rc = run_decode(&cfg, config_path != NULL, format, style);
 	config_free(&cfg);

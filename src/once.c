@@ -234,29 +234,8 @@ once_token(struct once_aws *a, const struct config *cfg, struct buf *token,
 	return config_read_token(cfg, token, err);
 }
 
-/*
- * --once to Logz.io: the token first (a KMS one is decrypted now, so a bad
- * one fails before anything is read), then the shipper, not wired yet.
- */
-static int
-ship_to_logzio(struct once_aws *a, const struct config *cfg)
-{
-	struct buf token = BUF_INIT, err = BUF_INIT;
-
-	if (once_token(a, cfg, &token, &err) == -1)
-		log_warnx("Logz.io token: %s", err.data);
-	else
-		log_warnx("--once: shipping to Logz.io is not wired in yet; "
-		    "use --output stdout");
-	if (token.data != NULL)
-		explicit_bzero(token.data, token.cap);
-	buf_free(&token);
-	buf_free(&err);
-	return 1;
-}
-
 int
-once_run(const struct config *cfg, int output_stdout, volatile int *stop)
+once_run(const struct config *cfg, volatile int *stop)
 {
 	struct once_aws a;
 	struct buf err = BUF_INIT;
@@ -272,8 +251,6 @@ once_run(const struct config *cfg, int output_stdout, volatile int *stop)
 	}
 	if (once_aws_open(&a, cfg, stop, &err) == -1)
 		log_warnx("%s", err.data);
-	else if (!output_stdout)
-		rc = ship_to_logzio(&a, cfg);
 	else
 		rc = read_to_stdout(&a, cfg, start_ms, end_ms, stop);
 	once_aws_close(&a);

@@ -1,11 +1,10 @@
-"""logzio.token_kms: the Logz.io token is decrypted with KMS Decrypt (signed
-for service "kms" at aws.kms_endpoint, with token_kms_context as the
-EncryptionContext) when the documents go to Logz.io, before anything is
-read; a wrong context or a denied key fails at once with exit 1, AWS's
-error and what to check, one Decrypt request and no FilterLogEvents; with
---output stdout the token is not needed and KMS is not called. The
-decrypted token never appears in any output. (While main.c refuses --once
-without --output stdout, the Logz.io half is skipped, and says so.)"""
+"""logzio.token_kms: `vpcflowd -c FILE -n` checks the Logz.io token by
+decrypting it with KMS Decrypt (signed for service "kms" at
+aws.kms_endpoint, with token_kms_context as the EncryptionContext) and says
+"token: token_kms (decrypts with KMS: ok)"; a wrong context or a denied key
+fails with exit 1, AWS's error and what to check, after one Decrypt request
+and no FilterLogEvents. With --once --output stdout the token is not needed
+and KMS is not called. The decrypted token never appears in any output."""
 from aws_filter_common import (FakeAWS, check, check_no_secrets, clean_env,
                                config_text, done, filter_requests, run, run_once, tail,
                                write_config)
@@ -13,6 +12,7 @@ from fakeaws import kms_encrypt
 
 TOKEN = "kmsSecretLogzioToken0123456789ab"
 CONTEXT = {"LambdaFunctionName": "logzio-vpcflow-shipper"}
+SECRET_FORMS = [TOKEN, TOKEN[::-1]]
 
 
 def kms_config(aws, context, blob=None):
@@ -22,62 +22,62 @@ def kms_config(aws, context, blob=None):
                        % (blob or kms_encrypt(TOKEN, CONTEXT), members))
 
 
-def ship_once(aws, conf):
-    """--once to Logz.io (no --output stdout): the token is needed."""
+def check_config(aws, conf):
+    """-n: the configuration, the AWS setup, then the token (decrypted)."""
     aws.clear_log()
-    return run(["-c", write_config(conf), "--once"], env=clean_env())
+    rc, out, err = run(["-c", write_config(conf), "-n"], env=clean_env())
+    return rc, out.decode("utf-8", "replace"), err
 
 
 def decrypts(aws):
     return aws.log(op="Decrypt")
 
 
-def shipping_checks(aws):
-    """The checks that need --once towards Logz.io (the token is needed)."""
-    rc, out, err = ship_once(aws, kms_config(aws, CONTEXT))
+def one_decrypt_only(aws, what):
     calls = decrypts(aws)
-    check(len(calls) == 1 and calls[0]["status"] == 200, "one Decrypt, answered 200")
+    check(len(calls) == 1 and not filter_requests(aws),
+          "%s: one Decrypt request (%d), no FilterLogEvents" % (what, len(calls)))
+    return calls
+
+
+with FakeAWS() as aws:
+    aws.generate_events(50)
+
+    rc, out, err = check_config(aws, kms_config(aws, CONTEXT))
+    check(rc == 0, "-n: exit 0 when the token decrypts (%d)%s" % (rc, tail(rc, err)))
+    check("token: token_kms (decrypts with KMS: ok)" in out,
+          "-n: says the token decrypts with KMS%s" % tail(0 if "token: token_kms" in out else 1,
+                                                           out))
+    calls = one_decrypt_only(aws, "-n")
+    check(calls and calls[0]["status"] == 200, "-n: Decrypt answered 200")
     check(calls and calls[0]["params"].get("EncryptionContext") == CONTEXT,
           "the EncryptionContext is token_kms_context")
     check(calls and calls[0]["params"].get("CiphertextBlob") == kms_encrypt(TOKEN, CONTEXT),
           "the CiphertextBlob is token_kms")
     check("logzio.token_kms: decrypted with KMS at %s" % aws.url in err,
           "the decryption is logged (not the token)")
-    going_on = rc == 0 or "not wired in yet" in err
-    check(going_on, "then the run goes on to shipping (exit %d)%s"
-          % (rc, tail(0 if going_on else 1, err)))
-    check_no_secrets(out, err, extra=[TOKEN, TOKEN[::-1]], what="KMS decrypt")
+    check_no_secrets(out.encode(), err, extra=SECRET_FORMS, what="-n, KMS decrypt")
 
-    rc, out, err = ship_once(aws, kms_config(aws, {"LambdaFunctionName": "other"}))
+    rc, out, err = check_config(aws, kms_config(aws, {"LambdaFunctionName": "other"}))
     check(rc == 1, "wrong context: exit 1 (%d)" % rc)
     said = "InvalidCiphertextException" in err and "token_kms_context" in err
     check(said, "wrong context: AWS's error and what to check%s" % tail(said, err, True))
-    check(len(decrypts(aws)) == 1 and not filter_requests(aws),
-          "wrong context: one Decrypt, no FilterLogEvents")
-    check_no_secrets(out, err, extra=[TOKEN, TOKEN[::-1]], what="wrong context")
+    check("token: token_kms (decrypts with KMS: FAILED)" in out,
+          "wrong context: the token line says FAILED")
+    one_decrypt_only(aws, "wrong context")
+    check_no_secrets(out.encode(), err, extra=SECRET_FORMS, what="wrong context")
 
     aws.inject("access_denied", 5, target="Decrypt")
-    rc, out, err = ship_once(aws, kms_config(aws, CONTEXT))
+    rc, out, err = check_config(aws, kms_config(aws, CONTEXT))
     said = rc == 1 and "AccessDeniedException" in err and "kms:Decrypt" in err
     check(said, "denied key: exit 1 with the IAM hint (%d)%s" % (rc, tail(said, err, True)))
-    check(len(decrypts(aws)) == 1, "denied key: one Decrypt request, no hammering")
+    one_decrypt_only(aws, "denied key")
+    check_no_secrets(out.encode(), err, extra=SECRET_FORMS, what="denied key")
     aws.faults.clear()
-
-
-with FakeAWS() as aws:
-    aws.generate_events(50)
-    rc, out, err = ship_once(aws, kms_config(aws, CONTEXT))
-    if rc == 2:
-        # main.c refuses --once without --output stdout until the shipper is
-        # wired in: the decryption is then covered by tests/unit/test_kms.c.
-        print("SKIP --once towards Logz.io is a usage error in this build: %s"
-              % err.strip().splitlines()[0])
-    else:
-        shipping_checks(aws)
 
     aws.clear_log()
     rc, out, err = run_once(aws, kms_config(aws, CONTEXT))
     check(rc == 0 and out.count(b"\n") == 50, "--output stdout: read without the token")
     check(not decrypts(aws), "--output stdout: KMS is not called")
-    check_no_secrets(out, err, extra=[TOKEN, TOKEN[::-1]], what="--output stdout")
+    check_no_secrets(out, err, extra=SECRET_FORMS, what="--output stdout")
 done()

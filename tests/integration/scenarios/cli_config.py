@@ -1,5 +1,6 @@
 """Command line and configuration checking: -h, -V, usage errors (2),
--n on good and bad files (0 / 78), token protection and redaction."""
+-n on good and bad files (0 / 78), token protection and redaction, and the
+token check that ends -n (readable: 0; unreadable: 1; none: 0 and a warning)."""
 import os
 import re
 import tempfile
@@ -43,6 +44,40 @@ check("/vpc/flowlogs/prod" in out.decode() and "45" in out.decode(), "-n prints 
 check("900" in out.decode() or "15m" in out.decode(), "-n shows max_delay")
 check(SECRET not in out.decode() and SECRET not in err, "-n never prints the token")
 check("redacted" in out.decode(), "-n says the token is redacted")
+check("token: inline (readable: ok)" in out.decode(), "-n says the inline token is readable")
+
+# The other token sources: read at the end of -n, never printed.
+NO_TOKEN = GOOD.replace('token = "%s"; ', "")
+tdir = tempfile.mkdtemp(prefix="vpcflowd-it-token-")
+tfile = os.path.join(tdir, "logzio-token")
+with open(tfile, "w") as f:
+    f.write(SECRET + "\n")
+os.chmod(tfile, 0o600)
+conf = write_config(NO_TOKEN.replace("logzio : {", 'logzio : { token_file = "%s";' % tfile) % state)
+rc, out, err = run(["-c", conf, "-n"], env=AWS_ENV)
+check(rc == 0 and "token: token_file (readable: ok)" in out.decode(),
+      "-n reads token_file (%d: %s)" % (rc, err.strip()))
+check(SECRET not in out.decode() + err, "-n never prints the token_file token")
+rc, out, err = run(["-c", conf, "-n"], env=dict(AWS_ENV, CREDENTIALS_DIRECTORY=tdir))
+check(rc == 0 and "token: token_file (readable: ok)" in out.decode(),
+      "token_file wins over a systemd credential")
+with open(tfile, "w") as f:
+    f.write("  \n")
+rc, out, err = run(["-c", conf, "-n"], env=AWS_ENV)
+check(rc == 1 and "token: token_file (readable: FAILED)" in out.decode()
+      and "logzio.token_file" in err and "empty" in err,
+      "-n: an empty token_file: exit 1 naming it (%d: %s)" % (rc, err.strip()))
+with open(tfile, "w") as f:
+    f.write(SECRET)
+conf = write_config(NO_TOKEN % state)
+rc, out, err = run(["-c", conf, "-n"], env=dict(AWS_ENV, CREDENTIALS_DIRECTORY=tdir))
+check(rc == 0 and "token: systemd credential (readable: ok)" in out.decode(),
+      "-n reads the systemd credential (%d: %s)" % (rc, err.strip()))
+check(SECRET not in out.decode() + err, "-n never prints the systemd credential")
+rc, out, err = run(["-c", conf, "-n"], env=dict(AWS_ENV, CREDENTIALS_DIRECTORY=""))
+check(rc == 0 and "token: none" in out.decode(), "-n without a token: exit 0, token: none (%d)" % rc)
+check("warning" in err and "logzio.token_file" in err and "logzio.token_kms" in err,
+      "-n without a token warns and says how to configure one: %r" % err.strip())
 
 # Secrets in a file others can read are refused, with the way out.
 os.chmod(path, 0o644)
