@@ -44,7 +44,7 @@ FUZZ_TIME	?= 60
 
 # Debian package names of everything the build and the tests need.
 DEB_PKGS	:= make gcc libcurl4-openssl-dev libssl-dev zlib1g-dev libjansson-dev \
-		   libconfig-dev libcmocka-dev python3 openssl
+		   libconfig-dev libcmocka-dev python3 openssl systemd
 DEP_HEADERS	:= curl/curl.h openssl/evp.h zlib.h jansson.h libconfig.h cmocka.h
 
 .PHONY: all check unit integration bench fuzz install uninstall clean deps deps-check demo
@@ -120,18 +120,27 @@ fuzz: deps-check $(FUZZ_BINS)
 demo: deps-check $(BIN)
 	sh tests/bench/demo-decode.sh $(BIN)
 
+# The unit names /usr/local/bin/vpcflowd and /etc/vpcflowd/: sed points it at
+# BINDIR and SYSCONFDIR.
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/vpcflowd
+		$(DESTDIR)$(SYSCONFDIR)/vpcflowd $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/vpcflowd
 	install -m 644 man/vpcflowd.8 $(DESTDIR)$(MANDIR)/man8/vpcflowd.8
 	install -m 644 man/vpcflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/vpcflowd.conf.5
+	sed -e 's|/usr/local/bin/vpcflowd|$(BINDIR)/vpcflowd|g' \
+	    -e 's|/etc/vpcflowd/|$(SYSCONFDIR)/vpcflowd/|g' \
+	    systemd/vpcflowd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service.tmp
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service.tmp \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf ] || \
 		install -m 600 etc/example.conf $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vpcflowd $(DESTDIR)$(MANDIR)/man8/vpcflowd.8 \
-		$(DESTDIR)$(MANDIR)/man5/vpcflowd.conf.5
+		$(DESTDIR)$(MANDIR)/man5/vpcflowd.conf.5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service
 	cmp -s etc/example.conf $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/vpcflowd 2>/dev/null
