@@ -22,13 +22,17 @@ struct aws_error {
 	enum aws_error_class	 cls;
 	long			 status;	/* HTTP status, 0 for transport errors */
 	char			 name[96];	/* e.g. "ThrottlingException" */
-	char			 message[512];	/* AWS's message or the transport error */
+	char			 message[512];	/* AWS's message (scrubbed) or the transport error */
 };
 
 /*
  * Fill err from an HTTP status, the X-Amzn-ErrorType header (or NULL) and
  * the body (JSON with __type/message, or XML <Code>/<Message>). The name
- * is the text after '#' and before ':'.
+ * is the text after '#' and before ':'. The message is one line, safe to
+ * log: it ends before "The Canonical String for this request should have
+ * been" or "The String-to-Sign should have been" (AWS quotes the signed
+ * request there, session token included), and any x-amz-security-token
+ * value left in it is "<redacted>".
  */
 void	awserr_classify(struct aws_error *err, long status,
 	    const char *amzn_error_type, const char *body, size_t body_len);

@@ -118,11 +118,4 @@ enum cwl_result cwl_filter(struct cwl_client *c, const struct cwl_query *q,
 	    cwl_event_fn fn, void *arg, volatile int *stop,
 	    struct cwl_stats *stats, struct aws_error *err);
 
-/*
- * How much of an AWS error message may be shown: all of it, up to where a
- * signature mismatch starts quoting the canonical request or the string to
- * sign (they hold the session token). For "%.*s".
- */
-int	cwl_message_len(const char *message);
-
 #endif

@@ -4,6 +4,7 @@
  * aws-sdk-js-v3 service-error-classification, botocore standard mode).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -152,24 +153,87 @@ find_name(const char *name)
 	return NULL;
 }
 
+/* The first needle (lower case) in s, ASCII case-insensitive, or NULL. */
+static const char *
+find_ci(const char *s, const char *needle)
+{
+	size_t i, j;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		for (j = 0; needle[j] != '\0' && s[i + j] != '\0'; j++)
+			if (tolower((unsigned char)s[i + j]) != needle[j])
+				break;
+		if (needle[j] == '\0')
+			return s + i;
+	}
+	return NULL;
+}
+
 /* Does the message hold one of the needles (ASCII case-insensitive)? */
 static int
 message_has(const char *message, const char *const *needles)
 {
-	size_t i, j, n;
-
-	for (; *needles != NULL; needles++) {
-		n = strlen(*needles);
-		for (i = 0; message[i] != '\0'; i++) {
-			for (j = 0; j < n && message[i + j] != '\0'; j++)
-				if (tolower((unsigned char)message[i + j]) !=
-				    (*needles)[j])
-					break;
-			if (j == n)
-				return 1;
-		}
-	}
+	for (; *needles != NULL; needles++)
+		if (find_ci(message, *needles) != NULL)
+			return 1;
 	return 0;
+}
+
+/* Append s[0..n) to dst (size bytes, *o used), as much as fits. */
+static void
+add_bounded(char *dst, size_t size, size_t *o, const char *s, size_t n)
+{
+	if (n > size - 1 - *o)
+		n = size - 1 - *o;
+	memcpy(dst + *o, s, n);
+	*o += n;
+	dst[*o] = '\0';
+}
+
+#define SECURITY_TOKEN	"x-amz-security-token"
+
+/*
+ * A signature mismatch message goes on to quote the canonical request and
+ * the string to sign AWS expected, which hold the session token: cut it
+ * there, and redact any x-amz-security-token value that is still left.
+ */
+static void
+scrub_message(struct aws_error *err)
+{
+	static const char *const quotes[] = {
+		"the canonical string", "the string-to-sign", NULL
+	};
+	char tmp[sizeof(err->message)], *m = err->message, *cut;
+	const char *r = m, *p, *v;
+	size_t i, n, o = 0;
+
+	for (i = 0; quotes[i] != NULL; i++)
+		if ((cut = (char *)(uintptr_t)find_ci(m, quotes[i])) != NULL)
+			*cut = '\0';
+	n = strlen(m);
+	while (n > 0 && m[n - 1] == ' ')
+		m[--n] = '\0';
+	tmp[0] = '\0';
+	while ((p = find_ci(r, SECURITY_TOKEN)) != NULL) {
+		v = p + strlen(SECURITY_TOKEN);
+		v += strspn(v, " ");
+		if (*v != ':' && *v != '=') {
+			/* The name alone, as in SignedHeaders: no secret. */
+			add_bounded(tmp, sizeof(tmp), &o, r, (size_t)(v - r));
+			r = v;
+			continue;
+		}
+		v++;
+		v += strspn(v, " ");
+		add_bounded(tmp, sizeof(tmp), &o, r, (size_t)(v - r));
+		if ((n = strcspn(v, " &'\",;")) > 0)
+			add_bounded(tmp, sizeof(tmp), &o, "<redacted>", 10);
+		r = v + n;
+	}
+	if (r == m)
+		return;
+	add_bounded(tmp, sizeof(tmp), &o, r, strlen(r));
+	memcpy(m, tmp, o + 1);
 }
 
 /*
@@ -374,6 +438,7 @@ awserr_classify(struct aws_error *err, long status,
 		copy_line(err->message + i, sizeof(err->message) - i > 200 ?
 		    200 : sizeof(err->message) - i, body, body_len);
 	}
+	scrub_message(err);
 	err->cls = classify(err);
 }
 

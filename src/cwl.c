@@ -1,7 +1,6 @@
 /* cwl: the CloudWatch Logs FilterLogEvents client (include/cwl.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,25 +357,6 @@ cwl_page_free(struct cwl_page *page)
 	memset(page, 0, sizeof(*page));
 }
 
-int
-cwl_message_len(const char *message)
-{
-	static const char *const quotes[] = {
-		"The Canonical String", "The String-to-Sign", "canonical request",
-		"string to sign", "x-amz-security-token",
-	};
-	size_t i, n = strcspn(message, "\r\n");
-	const char *p;
-
-	for (i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++)
-		if ((p = strstr(message, quotes[i])) != NULL &&
-		    (size_t)(p - message) < n)
-			n = (size_t)(p - message);
-	while (n > 0 && message[n - 1] == ' ')
-		n--;
-	return n > INT_MAX ? INT_MAX : (int)n;
-}
-
 /* The read loop. */
 
 struct filter_run {
@@ -407,26 +387,22 @@ group_name(const struct cwl_query *q)
 	return q->log_group_arn != NULL ? q->log_group_arn : q->log_group;
 }
 
-/*
- * Log why the read stopped: AWS's message without what would quote the
- * canonical request (cwl_message_len), and what to do about fatal errors.
- */
+/* Log why the read stopped, and what to do about fatal errors. */
 static void
 report(const struct filter_run *r)
 {
 	const struct aws_error *e = r->err;
-	int n = cwl_message_len(e->message);
 
 	if (e->cls == AWSERR_NONE) {
-		log_warnx("log group %s: %.*s", group_name(r->q), n, e->message);
+		log_warnx("log group %s: %s", group_name(r->q), e->message);
 		return;
 	}
 	if (e->status > 0)
 		log_warnx("log group %s: FilterLogEvents failed: %s (HTTP %ld) "
-		    "%.*s", group_name(r->q), e->name, e->status, n, e->message);
+		    "%s", group_name(r->q), e->name, e->status, e->message);
 	else
-		log_warnx("log group %s: FilterLogEvents failed: %s: %.*s",
-		    group_name(r->q), e->name, n, e->message);
+		log_warnx("log group %s: FilterLogEvents failed: %s: %s",
+		    group_name(r->q), e->name, e->message);
 	if (e->cls == AWSERR_FATAL)
 		log_warnx("log group %s: %s", group_name(r->q),
 		    awserr_advice(e));

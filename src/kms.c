@@ -9,7 +9,6 @@
 #include "awserr.h"
 #include "buf.h"
 #include "config.h"
-#include "cwl.h"
 #include "kms.h"
 #include "log.h"
 
@@ -232,9 +231,9 @@ kms_decrypt_token(struct aws_client *c, struct aws_endpoint *ep,
 		goto out;
 	memset(&aerr, 0, sizeof(aerr));
 	if (aws_json_call(c, ep, KMS_TARGET, body.data, &resp, &aerr) == -1) {
-		buf_printf(err, "KMS Decrypt at %s failed: %s (HTTP %ld) %.*s",
+		buf_printf(err, "KMS Decrypt at %s failed: %s (HTTP %ld) %s",
 		    ep->url, *aerr.name ? aerr.name : "error", aerr.status,
-		    cwl_message_len(aerr.message), aerr.message);
+		    aerr.message);
 		if (aerr.cls == AWSERR_FATAL)
 			buf_printf(err, "; %s", awserr_advice(&aerr));
 		goto out;

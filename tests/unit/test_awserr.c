@@ -256,6 +256,111 @@ test_advice(void **state)
 	assert_non_null(strstr(awserr_advice(&err), "keep expiring"));
 }
 
+#define SIG_MISMATCH	"The request signature we calculated does not match " \
+	"the signature you provided. Check your AWS Secret Access Key and " \
+	"signing method. Consult the service documentation for details."
+#define SESSION_TOKEN	"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH"
+#define CANONICAL	"The Canonical String for this request should have " \
+	"been\n'POST\n/\n\ncontent-type:application/x-amz-json-1.1\n" \
+	"host:logs.eu-west-1.amazonaws.com\nx-amz-date:20240101T000000Z\n" \
+	"x-amz-security-token:" SESSION_TOKEN "\nx-amz-target:" \
+	"Logs_20140328.FilterLogEvents\n\ncontent-type;host;x-amz-date;" \
+	"x-amz-security-token;x-amz-target\n" \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'"
+#define STRING_TO_SIGN	"The String-to-Sign should have been\n" \
+	"'AWS4-HMAC-SHA256\n20240101T000000Z\n" \
+	"20240101/eu-west-1/logs/aws4_request\n" \
+	"5d3f0b7e0e1c7b0ba7e2b3f8d7e8f6c5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9'"
+
+/*
+ * A signature mismatch quotes the canonical request (session token
+ * included): the message ends before the quote, and a token value left
+ * anywhere else is redacted.
+ */
+static void
+test_message_scrubbed(void **state)
+{
+	static const struct {
+		long		 status;
+		const char	*body;
+		const char	*want;		/* the whole message */
+	} scrub[] = {
+		{ 400, "{\"__type\":\"InvalidSignatureException\",\"message\":"
+		    "\"" SIG_MISMATCH "\\n\\n" "The Canonical String for this "
+		    "request should have been\\n'POST\\n/\\n\\nhost:x\\n"
+		    "x-amz-security-token:" SESSION_TOKEN "\\n'\\n\\nThe "
+		    "String-to-Sign should have been\\n'AWS4-HMAC-SHA256'\"}",
+		    SIG_MISMATCH },
+		{ 403, STS_XML("SignatureDoesNotMatch", SIG_MISMATCH "\n\n"
+		    CANONICAL "\n\n" STRING_TO_SIGN), SIG_MISMATCH },
+		{ 403, STS_XML("SignatureDoesNotMatch", SIG_MISMATCH " "
+		    STRING_TO_SIGN), SIG_MISMATCH },
+		{ 403, STS_XML("SignatureDoesNotMatch", SIG_MISMATCH " the "
+		    "canonical string for this request should have been 'x'"),
+		    SIG_MISMATCH },
+		/* Only a quote: nothing is left. */
+		{ 403, STS_XML("SignatureDoesNotMatch", CANONICAL), "" },
+		/* Header and query forms of the token, wherever they are. */
+		{ 400, J("InvalidSignatureException", "bad request "
+		    "x-amz-security-token:" SESSION_TOKEN " was sent"),
+		    "bad request x-amz-security-token:<redacted> was sent" },
+		{ 400, J("AccessDeniedException", "URL /?X-Amz-Date=1&"
+		    "X-Amz-Security-Token=" SESSION_TOKEN "&X-Amz-Signature=ab"),
+		    "URL /?X-Amz-Date=1&X-Amz-Security-Token=<redacted>&"
+		    "X-Amz-Signature=ab" },
+		{ 400, J("ValidationException", "X-Amz-Security-Token : "
+		    SESSION_TOKEN ", then x-amz-security-token=" SESSION_TOKEN),
+		    "X-Amz-Security-Token : <redacted>, then "
+		    "x-amz-security-token=<redacted>" },
+		/* The name alone (SignedHeaders) is no secret. */
+		{ 400, J("ValidationException", "signed host;x-amz-security-"
+		    "token;x-amz-target"),
+		    "signed host;x-amz-security-token;x-amz-target" },
+		{ 400, J("ValidationException", "x-amz-security-token: "),
+		    "x-amz-security-token:" },
+		/* No AWS error document: the body is scrubbed too. */
+		{ 403, "Forbidden: x-amz-security-token:" SESSION_TOKEN,
+		    "HTTP 403: Forbidden: x-amz-security-token:<redacted>" },
+	};
+	struct aws_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(scrub) / sizeof(scrub[0]); i++) {
+		awserr_classify(&err, scrub[i].status, NULL, scrub[i].body,
+		    strlen(scrub[i].body));
+		if (strcmp(err.message, scrub[i].want) != 0)
+			fail_msg("case %zu: \"%s\"", i, err.message);
+		assert_null(strstr(err.message, "IQoJ"));
+	}
+	/* Scrubbing does not change the class: still a fatal mismatch. */
+	awserr_classify(&err, 403, NULL, scrub[1].body, strlen(scrub[1].body));
+	assert_int_equal(err.cls, AWSERR_FATAL);
+	assert_string_equal(err.name, "SignatureDoesNotMatch");
+}
+
+/* A token value cut by the size limit is redacted, and stays in bounds. */
+static void
+test_message_scrubbed_at_limit(void **state)
+{
+	char body[2048], pad[600];
+	struct aws_error err;
+	size_t n;
+
+	(void)state;
+	for (n = 400; n < 520; n++) {
+		memset(pad, 'p', n);
+		pad[n] = '\0';
+		snprintf(body, sizeof(body), "{\"__type\":\"ValidationException\""
+		    ",\"message\":\"%s x-amz-security-token:%s%s\"}", pad,
+		    SESSION_TOKEN, SESSION_TOKEN);
+		awserr_classify(&err, 400, NULL, body, strlen(body));
+		assert_true(strlen(err.message) < sizeof(err.message));
+		assert_null(strstr(err.message, "IQoJ"));
+		assert_null(strstr(err.message, "wEaC"));
+	}
+}
+
 static void
 test_http_date(void **state)
 {
@@ -324,6 +429,8 @@ main(void)
 		cmocka_unit_test(test_long_fields_truncated),
 		cmocka_unit_test(test_success_is_none),
 		cmocka_unit_test(test_advice),
+		cmocka_unit_test(test_message_scrubbed),
+		cmocka_unit_test(test_message_scrubbed_at_limit),
 		cmocka_unit_test(test_http_date),
 		cmocka_unit_test(test_http_date_against_gmtime),
 	};

@@ -546,22 +546,6 @@ test_filter_bad_page(void **state)
 	assert_non_null(strstr(err.message, "events[0].logStreamName"));
 }
 
-static void
-test_message_len(void **state)
-{
-	static const char sig[] = "The request signature we calculated does "
-	    "not match the signature you provided. The Canonical String for "
-	    "this request should have been 'POST / x-amz-security-token:TOK'";
-	static const char plain[] = "User: arn:x is not authorized";
-
-	(void)state;
-	assert_int_equal(cwl_message_len(sig),
-	    strstr(sig, " The Canonical") - sig);
-	assert_int_equal(cwl_message_len(plain), strlen(plain));
-	assert_int_equal(cwl_message_len("a\nb"), 1);
-	assert_int_equal(cwl_message_len(""), 0);
-}
-
 int
 main(void)
 {
@@ -578,7 +562,6 @@ main(void)
 		cmocka_unit_test(test_filter_fatal),
 		cmocka_unit_test(test_filter_stop_and_abort),
 		cmocka_unit_test(test_filter_bad_page),
-		cmocka_unit_test(test_message_len),
 	};
 
 	log_init(-1);
