@@ -21,6 +21,8 @@ struct buf {
 
 void	buf_init(struct buf *b);
 void	buf_free(struct buf *b);
+/* For secrets: wipe the whole allocation (explicit_bzero), then buf_free. */
+void	buf_wipe_free(struct buf *b);
 /* Forget the contents but keep the memory for reuse. */
 static inline void buf_reset(struct buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
 /* Make room for at least n more bytes (plus the terminating NUL). */

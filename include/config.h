@@ -145,7 +145,7 @@ int	config_require_token(const struct config *cfg, struct buf *errors);
  * surrounding whitespace trimmed). Returns 0, or -1 after appending a line to
  * errors. CONFIG_TOKEN_KMS is the caller's: the AWS client decrypts
  * cfg->logzio.token_kms; this returns -1 and says so.
- * Wipe the token with explicit_bzero() before freeing it.
+ * Free the token with buf_wipe_free().
  */
 int	config_read_token(const struct config *cfg, struct buf *token,
 	    struct buf *errors);

@@ -103,8 +103,6 @@ const char *creds_getenv(const char *name);
 /* Read a small file that holds a secret (token), trimmed; wipe it after. */
 int	creds_read_secret_file(const char *path, struct buf *out,
 	    struct buf *err);
-/* Wipe and free a buffer that held a secret. */
-void	creds_buf_wipe(struct buf *b);
 /* n zeroed bytes; allocation failure is fatal (as in buf). */
 void	*creds_alloc(size_t n);
 /* A copy of s (NULL stays NULL); allocation failure is fatal. */

@@ -57,7 +57,7 @@ int	kms_token_check(struct buf *token, struct buf *err);
 
 /*
  * Decrypt ciphertext_b64 under context with KMS at ep and append the
- * checked token to token (wipe it with explicit_bzero before freeing).
+ * checked token to token (free it with buf_wipe_free).
  * Returns 0, or -1 after appending to err why: what KMS answered and what
  * to do about it, or what is wrong with the plaintext.
  */

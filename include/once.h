@@ -54,7 +54,7 @@ void	once_aws_close(struct once_aws *a);
 /*
  * Decrypt logzio.token_kms (under logzio.token_kms_context) with KMS at
  * aws.kms_endpoint, else the region's KMS endpoint; append the token to
- * token (wipe it with explicit_bzero). Returns 0, or -1 after appending
+ * token (free it with buf_wipe_free). Returns 0, or -1 after appending
  * the reason to err (never the token).
  */
 int	once_kms_token(struct once_aws *a, const struct config *cfg,

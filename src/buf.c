@@ -23,6 +23,14 @@ buf_free(struct buf *b)
 }
 
 void
+buf_wipe_free(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+void
 buf_grow(struct buf *b, size_t n)
 {
 	size_t need, cap;

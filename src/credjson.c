@@ -46,14 +46,6 @@ creds_str_wipe(char **s)
 }
 
 void
-creds_buf_wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
-}
-
-void
 creds_copy(struct aws_creds *dst, const struct aws_creds *src)
 {
 	dst->access_key_id = creds_strdup(src->access_key_id);

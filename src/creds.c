@@ -305,13 +305,13 @@ creds_read_secret_file(const char *path, struct buf *out, struct buf *err)
 	buf_reset(out);
 	if (buf_read_file(out, path) == -1) {
 		buf_printf(err, "cannot read %s: %s", path, strerror(errno));
-		creds_buf_wipe(out);
+		buf_wipe_free(out);
 		return -1;
 	}
 	if (out->len > CREDS_SECRET_FILE_MAX) {
 		buf_printf(err, "%s is larger than %d bytes", path,
 		    CREDS_SECRET_FILE_MAX);
-		creds_buf_wipe(out);
+		buf_wipe_free(out);
 		return -1;
 	}
 	e = out->len;
@@ -324,13 +324,13 @@ creds_read_secret_file(const char *path, struct buf *out, struct buf *err)
 	out->len = e - s;
 	if (out->len == 0) {
 		buf_printf(err, "%s is empty", path);
-		creds_buf_wipe(out);
+		buf_wipe_free(out);
 		return -1;
 	}
 	if (memchr(out->data, '\0', out->len) != NULL ||
 	    strpbrk(out->data, "\r\n") != NULL) {
 		buf_printf(err, "%s holds more than one line", path);
-		creds_buf_wipe(out);
+		buf_wipe_free(out);
 		return -1;
 	}
 	return 0;
@@ -367,7 +367,7 @@ creds_http(const char *method, const char *url, const struct http_header *h,
 		buf_add(body, resp.body.data ? resp.body.data : "",
 		    resp.body.len);
 	}
-	creds_buf_wipe(&resp.body);
+	buf_wipe_free(&resp.body);
 	http_response_free(&resp);
 	http_client_free(c);
 	return r;
@@ -391,7 +391,7 @@ creds_fetch_json(const char *url, const struct http_header *h, size_t nh,
 		    out, err) == 0)
 			r = CREDS_OK;
 	}
-	creds_buf_wipe(&body);
+	buf_wipe_free(&body);
 	return r;
 }
 

@@ -54,7 +54,7 @@ creds_sts_call(const struct creds_opts *opts, struct creds_chain *base,
 	} else if (sts_parse_credentials(body.data ? body.data : "", body.len,
 	    out, err) == 0)
 		r = CREDS_OK;
-	creds_buf_wipe(&body);
+	buf_wipe_free(&body);
 	aws_endpoint_free(&ep);
 	buf_free(&url);
 	return r;
@@ -80,7 +80,7 @@ assume_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 	sts_assume_role_form(&form, a->role_arn, session.data, a->external_id,
 	    STS_DURATION);
 	r = creds_sts_call(a->opts, a->base, form.data, out, "AssumeRole", err);
-	creds_buf_wipe(&form);
+	buf_wipe_free(&form);
 	buf_free(&session);
 	buf_free(&why);
 	return r;

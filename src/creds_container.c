@@ -108,7 +108,7 @@ container_get(struct creds_provider *p, struct aws_creds *out,
 		    CREDS_CONTAINER_TIMEOUT_MS, opts != NULL ? opts->ca_file :
 		    NULL, out, err);
 	}
-	creds_buf_wipe(&auth);
+	buf_wipe_free(&auth);
 	buf_free(&url);
 	return r;
 }

@@ -74,7 +74,7 @@ static void
 imds_close(struct imds_session *s)
 {
 	buf_free(&s->base);
-	creds_buf_wipe(&s->token);
+	buf_wipe_free(&s->token);
 }
 
 /*

@@ -83,7 +83,7 @@ profile_load(const char *path, struct ini *ini, struct buf *err)
 		buf_printf(err, "%s: %s", path, why.data);
 		r = -1;
 	}
-	creds_buf_wipe(&text);
+	buf_wipe_free(&text);
 	buf_free(&why);
 	return r;
 }
@@ -285,7 +285,7 @@ profile_assume(struct creds_provider *self, const struct profile_files *f,
 		    err);
 	}
 	creds_chain_free(base);
-	creds_buf_wipe(&form);
+	buf_wipe_free(&form);
 	buf_free(&name);
 	return r;
 }

@@ -53,8 +53,8 @@ webid_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 	sts_web_identity_form(&form, role, name.data, token.data, STS_DURATION);
 	r = creds_sts_call(w->opts, NULL, form.data, out,
 	    "AssumeRoleWithWebIdentity", err);
-	creds_buf_wipe(&token);
-	creds_buf_wipe(&form);
+	buf_wipe_free(&token);
+	buf_wipe_free(&form);
 	buf_free(&name);
 	return r;
 }

@@ -209,15 +209,6 @@ kms_token_check(struct buf *token, struct buf *err)
 	return 0;
 }
 
-/* Wipe and free a buffer that held secret bytes. */
-static void
-buf_wipe_free(struct buf *b)
-{
-	if (b->data != NULL)
-		explicit_bzero(b->data, b->cap);
-	buf_free(b);
-}
-
 int
 kms_decrypt_token(struct aws_client *c, struct aws_endpoint *ep,
     const char *ciphertext_b64, const struct config_map *context,

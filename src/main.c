@@ -159,9 +159,7 @@ check_token(const struct config *cfg, const char *path, int aws_ok)
 	else if (!kms || once_aws_open(&a, cfg, NULL, &err) == 0)
 		rc = once_token(&a, cfg, &token, &err);
 	once_aws_close(&a);
-	if (token.data != NULL)
-		explicit_bzero(token.data, token.cap);
-	buf_free(&token);
+	buf_wipe_free(&token);
 	printf("token: %s (%s: %s)\n", name,
 	    kms ? "decrypts with KMS" : "readable", rc == 0 ? "ok" :
 	    kms && !aws_ok ? "not checked" : "FAILED");

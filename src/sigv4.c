@@ -91,15 +91,6 @@ ascii_casecmp(const char *a, const char *b)
 	return (int)ca - (int)cb;
 }
 
-/* Wipe the whole allocation of b, not only its contents, then free it. */
-static void
-buf_wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
-}
-
 int
 sigv4_sha256_hex(const void *p, size_t n, char out[SIGV4_SHA256_HEX_LEN + 1])
 {
@@ -468,7 +459,7 @@ derive_signing_key(const char *secret, const char *date, const char *region,
 	buf_addstr(&first, "AWS4");
 	buf_add(&first, secret, secret_len);
 	rc = sigv4_hmac_sha256(first.data, first.len, date, strlen(date), key);
-	buf_wipe(&first);
+	buf_wipe_free(&first);
 	for (i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
 		rc = sigv4_hmac_sha256(key, SHA256_LEN, steps[i],
 		    strlen(steps[i]), next);
@@ -629,8 +620,8 @@ crypto_failed:
 void
 sigv4_result_free(struct sigv4_result *res)
 {
-	buf_wipe(&res->security_token);
-	buf_wipe(&res->canonical_request);
+	buf_wipe_free(&res->security_token);
+	buf_wipe_free(&res->canonical_request);
 	buf_free(&res->string_to_sign);
 	buf_free(&res->authorization);
 	memset(res, 0, sizeof(*res));

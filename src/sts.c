@@ -318,7 +318,7 @@ xml_walk(const char *xml, size_t len, xml_leaf_fn leaf, void *arg)
 	}
 	r = x->depth == 0 && x->roots == 1 ? 0 : -1;
 out:
-	creds_buf_wipe(&x->text);
+	buf_wipe_free(&x->text);
 	free(x);
 	return r;
 }

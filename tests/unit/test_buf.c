@@ -167,6 +167,30 @@ test_json_every_byte(void **state)
 	buf_free(&b);
 }
 
+/* buf_wipe_free: empty and reusable after, on any buffer, twice. */
+static void
+test_wipe_free(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_wipe_free(&b);
+	assert_null(b.data);
+	buf_addstr(&b, "secret-token-0123456789");
+	buf_grow(&b, 1000);
+	assert_true(b.cap > b.len + 1000);
+	buf_wipe_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	buf_wipe_free(&b);
+	buf_addstr(&b, "again");
+	assert_string_equal(b.data, "again");
+	buf_reset(&b);
+	buf_wipe_free(&b);
+	assert_null(b.data);
+}
+
 static void
 test_read_file(void **state)
 {
@@ -197,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_every_byte),
+		cmocka_unit_test(test_wipe_free),
 		cmocka_unit_test(test_read_file),
 	};
 

@@ -651,7 +651,7 @@ test_secret_file(void **state)
 	path = write_file("tok", "  webtoken-SECRET \r\n\n");
 	assert_int_equal(creds_read_secret_file(path, &out, &err), 0);
 	assert_string_equal(out.data, "webtoken-SECRET");
-	creds_buf_wipe(&out);
+	buf_wipe_free(&out);
 	path = write_file("empty", " \n");
 	assert_int_equal(creds_read_secret_file(path, &out, &err), -1);
 	assert_non_null(strstr(err.data, "empty"));
