@@ -24,9 +24,10 @@
  *   @timestamp	ISO-8601 UTC with ms: start, else meta timestamp_ms
  *   message	raw record without CR/LF (unless include_message = 0)
  *   <fields>	in record order, AWS name with '-' -> '_', log-status ->
- *		logstatus; integers and counters are JSON numbers
- *		(note: `type` stays "type" as the contract says; Logz.io lets a
- *		"type" member override the listener's type parameter)
+ *		logstatus, and type -> traffic_type (a "type" member would
+ *		override the listener's type parameter in Logz.io, so IPv4
+ *		records would stop being of log type "vpcflow"); integers and
+ *		counters are JSON numbers
  *   protocol_name	IANA keyword of protocol (ICMPv6 is "IPv6-ICMP",
  *		OSPF is "OSPFIGP", as in the IANA registry); none if unassigned
  *   tcp_flag_names	["FIN","SYN","RST","PSH","ACK","URG","ECE","CWR"]
@@ -151,7 +152,7 @@ static const struct field_def field_defs[F_NFIELDS] = {
 	FIELD(F_INSTANCE_ID, "instance-id", "instance_id", "instance_id",
 	    T_STR, 0),
 	FIELD(F_TCP_FLAGS, "tcp-flags", "tcp_flags", "tcp_flags", T_INT, 65535),
-	FIELD(F_TYPE, "type", "type", "type", T_STR, 0),
+	FIELD(F_TYPE, "type", "traffic_type", "type", T_STR, 0),
 	FIELD(F_PKT_SRCADDR, "pkt-srcaddr", "pkt_srcaddr", "pkt_srcaddr",
 	    T_IP, 0),
 	FIELD(F_PKT_DSTADDR, "pkt-dstaddr", "pkt_dstaddr", "pkt_dstaddr",

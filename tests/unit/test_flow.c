@@ -321,6 +321,10 @@ logzio_key(char *dst, size_t len, const char *aws)
 		snprintf(dst, len, "logstatus");
 		return;
 	}
+	if (strcmp(aws, "type") == 0) {	/* Logz.io: "type" is the log type */
+		snprintf(dst, len, "traffic_type");
+		return;
+	}
 	snprintf(dst, len, "%s", aws);
 	for (i = 0; dst[i] != '\0'; i++)
 		if (dst[i] == '-')
@@ -383,6 +387,8 @@ check_generic(const char *format, const char *record, enum flow_style style,
 				if (strcmp(names[i], "log-status") == 0)
 					snprintf(key, sizeof(key),
 					    "log_status");
+				else if (strcmp(names[i], "type") == 0)
+					snprintf(key, sizeof(key), "type");
 				snprintf(path, sizeof(path), "aws/vpcflow/%s",
 				    key);
 			} else if (pl->path != NULL)
@@ -609,7 +615,8 @@ test_shared_other_files(void **state)
 	encode(&d, f.format, FLOW_STYLE_LOGZIO, f.records[0]);
 	assert_int_at(d.json, "tcp_flags", 2);
 	assert_strings_at(d.json, "tcp_flag_names", "SYN", NULL);
-	assert_str_at(d.json, "type", "IPv4");
+	assert_str_at(d.json, "traffic_type", "IPv4");
+	assert_absent(d.json, "type");
 	assert_str_at(d.json, "vpc_id", "vpc-abcdefab012345678");
 	assert_str_at(d.json, "pkt_srcaddr", "52.213.180.42");
 	doc_free(&d);

@@ -15,7 +15,7 @@ for name, fmt, records in flowlog_files():
     names = [f.strip("${}") for f in fmt.split()]
     for doc, rec in zip(docs, records):
         for field, value in zip(names, rec.split()):
-            key = "logstatus" if field == "log-status" else field.replace("-", "_")
+            key = {"log-status": "logstatus", "type": "traffic_type"}.get(field, field.replace("-", "_"))
             if value == "-":
                 check(key not in doc, "%s: '-' omits %s" % (name, key))
             elif re.fullmatch(r"[0-9]+", value) and field not in ("account-id",):
