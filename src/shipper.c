@@ -114,14 +114,6 @@ str_wipe(char **s)
 	*s = NULL;
 }
 
-static void
-buf_wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		explicit_bzero(b->data, b->cap);
-	buf_free(b);
-}
-
 /* -- batches */
 
 void
@@ -635,7 +627,7 @@ attempt(struct shipper *s, const char *body, size_t len,
 	http_response_init(&resp);
 	http_request(s->http, "POST", url.data, h, s->compress ? 2 : 1, body,
 	    len, &resp);
-	buf_wipe(&url);
+	buf_wipe_free(&url);
 	r = shipper_classify(resp.status, resp.transport_error, resp.body.data,
 	    resp.body.len, counts);
 	if (resp.transport_error)
