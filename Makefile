@@ -141,9 +141,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vpcflowd $(DESTDIR)$(MANDIR)/man8/vpcflowd.8 \
 		$(DESTDIR)$(MANDIR)/man5/vpcflowd.conf.5 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vpcflowd@.service
-	cmp -s etc/example.conf $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf && \
-		rm -f $(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf || true
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/vpcflowd 2>/dev/null
+	@f=$(DESTDIR)$(SYSCONFDIR)/vpcflowd/example.conf; \
+	if [ -e $$f ] && ! cmp -s etc/example.conf $$f; then \
+		echo "vpcflowd: keeping $$f: it was changed"; else rm -f $$f; fi
+	rmdir $(DESTDIR)$(SYSCONFDIR)/vpcflowd 2>/dev/null || true
 
 clean:
 	rm -rf build
