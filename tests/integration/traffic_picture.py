@@ -5,8 +5,9 @@
                      [--color auto|always|never] [--ascii]
 
 Reads vpcflowd documents (style "logzio"), one JSON object per line, from
-FILE or standard input (what `vpcflowd --decode` writes, or the JSONL the
-fake Logz.io listener stores), and draws six panels with text bars:
+FILE or standard input (what `vpcflowd --decode` writes, or the JSONL that
+fakelogzio.py --store writes: {"seq": .., "doc": {...}} records), and draws
+six panels with text bars:
 
   1. ACCEPT vs REJECT (flows and bytes)
   2. Bytes and packets over time (by @timestamp, --rows buckets)
@@ -118,6 +119,8 @@ def read(stream, stats):
             d = json.loads(line)
         except ValueError:
             d = None
+        if isinstance(d, dict) and isinstance(d.get("doc"), dict) and "seq" in d:
+            d = d["doc"]    # a record of fakelogzio.py --store
         if isinstance(d, dict):
             stats.add(d)
         else:

@@ -4,6 +4,7 @@ The six panels are there in order, within 100 columns, and their first rows
 are the right ones: the address with the most bytes, the most frequent port
 and protocol, the exact ACCEPT and REJECT counts, at most 24 time rows."""
 import collections
+import json
 import os
 import re
 import subprocess
@@ -111,6 +112,11 @@ text2 = picture(b"", f.name)
 os.unlink(f.name)
 check(text2.replace(", 2 lines skipped (not JSON objects)", "") == text,
       "a file gives the same picture; 2 lines skipped and said so")
+
+# What fakelogzio.py --store keeps: one {"seq", "status", "type", "doc"} record a line.
+stored = b"".join(json.dumps({"seq": n // 100, "status": 200, "type": "vpcflow", "doc": d},
+                             separators=(",", ":")).encode() + b"\n" for n, d in enumerate(docs))
+check(picture(stored, "-") == text, "records of the fake listener give the same picture")
 
 # v5 records with a heavy IPv6 talker in front; a narrower terminal.
 heavy = ("5 %s 2001:db8::1 50000 443 6 1764000001 1764000050 IPv6 900000 1300000000 123456789010 "
