@@ -93,27 +93,6 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("shipper");
-	return p;
-}
-
-/* Wipe and free a heap string that held a secret. */
-static void
-str_wipe(char **s)
-{
-	if (*s == NULL)
-		return;
-	explicit_bzero(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
-}
-
 /* -- batches */
 
 void
@@ -347,16 +326,16 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 		free(s);
 		return NULL;
 	}
-	s->base = xstrdup(url);
+	s->base = buf_strdup(url);
 	for (n = strlen(s->base); n > 0 && s->base[n - 1] == '/'; n--)
 		s->base[n - 1] = '\0';
 	s->host = url_host(url);
-	s->type = xstrdup(opts->type != NULL && *opts->type != '\0' ?
+	s->type = buf_strdup(opts->type != NULL && *opts->type != '\0' ?
 	    opts->type : SHIPPER_DEFAULT_TYPE);
-	s->token = xstrdup(token);
+	s->token = buf_strdup(token);
 	s->compress = opts->compress;
 	if (opts->rejected_dir != NULL)
-		s->rejected_dir = xstrdup(opts->rejected_dir);
+		s->rejected_dir = buf_strdup(opts->rejected_dir);
 	s->rejected_max = opts->rejected_max > 0 ? opts->rejected_max :
 	    SHIPPER_REJECTED_MAX;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -373,7 +352,7 @@ shipper_free(struct shipper *s)
 	if (s == NULL)
 		return;
 	http_client_free(s->http);
-	str_wipe(&s->token);
+	buf_str_wipe_free(&s->token);
 	free(s->base);
 	free(s->host);
 	free(s->type);
@@ -384,8 +363,8 @@ shipper_free(struct shipper *s)
 void
 shipper_set_token(struct shipper *s, const char *token)
 {
-	str_wipe(&s->token);
-	s->token = xstrdup(token != NULL ? token : "");
+	buf_str_wipe_free(&s->token);
+	s->token = buf_strdup(token != NULL ? token : "");
 	s->token_gen++;
 }
 
@@ -404,23 +383,6 @@ shipper_set_delays_for_tests(struct shipper *s, long base_ms, long cap_ms,
 }
 
 /* -- rejected batches on disk */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void
 sync_dir(const char *dir)
@@ -447,6 +409,7 @@ keep_rejected(struct shipper *s, const char *p, size_t len, struct buf *path)
 	char stamp[32];
 	struct tm tm;
 	time_t now = time(NULL);
+	FILE *f;
 	int fd, rc = -1, tries;
 
 	if (mkdir(s->rejected_dir, 0700) == -1 && errno != EEXIST) {
@@ -458,16 +421,18 @@ keep_rejected(struct shipper *s, const char *p, size_t len, struct buf *path)
 	buf_printf(&tmp, "%s/.rejected-%ld.tmp", s->rejected_dir,
 	    (long)getpid());
 	if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
+	    0600)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		log_warn("%s", tmp.data);
+		if (fd != -1)
+			close(fd);
 		buf_free(&tmp);
 		return -1;
 	}
-	if (write_all(fd, p, len) == -1 || fsync(fd) == -1)
+	if (fwrite(p, 1, len, f) != len || fflush(f) == EOF || fsync(fd) == -1)
 		log_warn("%s", tmp.data);
 	else
 		rc = 0;
-	close(fd);
+	fclose(f);
 	for (tries = 0; rc == 0 && tries < 1000; tries++) {
 		buf_reset(path);
 		buf_printf(path, "%s/rejected-%s-%06u.ndjson", s->rejected_dir,
@@ -530,7 +495,7 @@ prune_rejected(struct shipper *s)
 				fatal("shipper");
 			v = nv;
 		}
-		v[n].name = xstrdup(de->d_name);
+		v[n].name = buf_strdup(de->d_name);
 		v[n++].size = st.st_size;
 		total += st.st_size;
 	}
