@@ -25,10 +25,22 @@ void	buf_free(struct buf *b);
 void	buf_wipe_free(struct buf *b);
 /* Forget the contents but keep the memory for reuse. */
 static inline void buf_reset(struct buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
+/*
+ * Remove spaces, tabs, CRs and LFs at both ends, in place; the bytes given
+ * up are wiped (explicit_bzero): b may hold a secret.
+ */
+void	buf_trim(struct buf *b);
 /* Make room for at least n more bytes (plus the terminating NUL). */
 void	buf_grow(struct buf *b, size_t n);
 /* Hand the memory to the caller (NUL-terminated, never NULL); b is emptied. */
 char	*buf_detach(struct buf *b);
+
+/* Heap strings, allocation failure fatal as for buf. A copy of s[0..n). */
+char	*buf_strndup(const char *s, size_t n);
+/* A copy of s; NULL stays NULL. */
+char	*buf_strdup(const char *s);
+/* For secrets: wipe the string (explicit_bzero), free it, *s = NULL. */
+void	buf_str_wipe_free(char **s);
 
 void	buf_add(struct buf *b, const void *p, size_t n);
 void	buf_addstr(struct buf *b, const char *s);

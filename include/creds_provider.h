@@ -65,6 +65,14 @@ struct creds_provider *creds_static_new(const char *name,
 enum creds_result creds_sts_call(const struct creds_opts *opts,
 	    struct creds_chain *base, const char *form, struct aws_creds *out,
 	    const char *what, struct buf *err);
+/*
+ * STS AssumeRole of role_arn (external_id and session may be NULL),
+ * signed with base's credentials: creds_sts_call with its form.
+ */
+enum creds_result creds_assume_role(const struct creds_opts *opts,
+	    struct creds_chain *base, const char *role_arn,
+	    const char *external_id, const char *session,
+	    struct aws_creds *out, struct buf *err);
 
 /* The profile in force: explicit (aws.profile), AWS_PROFILE, "default". */
 const char *creds_profile_name(const char *explicit_profile, int *is_explicit);
@@ -105,10 +113,6 @@ int	creds_read_secret_file(const char *path, struct buf *out,
 	    struct buf *err);
 /* n zeroed bytes; allocation failure is fatal (as in buf). */
 void	*creds_alloc(size_t n);
-/* A copy of s (NULL stays NULL); allocation failure is fatal. */
-char	*creds_strdup(const char *s);
-/* Wipe and free a heap string (NULL is fine). */
-void	creds_str_wipe(char **s);
 
 /* Pure helpers (credjson.c). */
 

@@ -105,16 +105,6 @@ pace(struct aws_client *c)
 	return stopped(c) ? -1 : 0;
 }
 
-/* A copy of s[0..n); allocation failure is fatal (buf). */
-static char *
-dup_n(const char *s, size_t n)
-{
-	struct buf b = BUF_INIT;
-
-	buf_add(&b, s, n);
-	return buf_detach(&b);
-}
-
 static void
 set_error(struct aws_error *err, enum aws_error_class cls, const char *name,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -235,8 +225,8 @@ aws_endpoint_init(struct aws_endpoint *ep, const char *url,
 	buf_printf(&u, "%s://%s", scheme, host.data);
 	ep->url = buf_detach(&u);
 	ep->host = buf_detach(&host);
-	ep->region = dup_n(region, strlen(region));
-	ep->service = dup_n(service, strlen(service));
+	ep->region = buf_strdup(region);
+	ep->service = buf_strdup(service);
 	return 0;
 }
 

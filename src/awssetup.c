@@ -16,7 +16,7 @@ region_from_env(const char *var, enum region_source which, char **region,
 
 	if (v == NULL)
 		return 0;
-	*region = creds_strdup(v);
+	*region = buf_strdup(v);
 	*src = which;
 	buf_addstr(from, var);
 	return 1;
@@ -60,7 +60,7 @@ aws_region_resolve(const char *cfg_region, const char *profile,
 	*region = NULL;
 	*src = REGION_FROM_NONE;
 	if (cfg_region != NULL && *cfg_region != '\0') {
-		*region = creds_strdup(cfg_region);
+		*region = buf_strdup(cfg_region);
 		*src = REGION_FROM_CONFIG;
 		buf_addstr(from, region_source_name(REGION_FROM_CONFIG));
 	} else if (!region_from_env("AWS_REGION", REGION_FROM_AWS_REGION,

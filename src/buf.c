@@ -63,6 +63,53 @@ buf_detach(struct buf *b)
 	return p;
 }
 
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void
+buf_trim(struct buf *b)
+{
+	size_t s = 0, e = b->len;
+
+	if (b->data == NULL)
+		return;
+	while (s < e && is_blank(b->data[s]))
+		s++;
+	while (e > s && is_blank(b->data[e - 1]))
+		e--;
+	memmove(b->data, b->data + s, e - s);
+	explicit_bzero(b->data + (e - s), b->len - (e - s));
+	b->len = e - s;
+}
+
+char *
+buf_strndup(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	buf_add(&b, s, n);
+	return buf_detach(&b);
+}
+
+char *
+buf_strdup(const char *s)
+{
+	return s == NULL ? NULL : buf_strndup(s, strlen(s));
+}
+
+void
+buf_str_wipe_free(char **s)
+{
+	if (*s == NULL)
+		return;
+	explicit_bzero(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {

@@ -223,16 +223,6 @@ struct ctx {
 	int		 nerr;
 };
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
 static void *
 member(const struct config *cfg, const struct key *k)
 {
@@ -551,11 +541,9 @@ check_log_group(struct config *cfg, char **v, struct buf *why)
 	    len[6] == 0 || len[6] > 512 || !all_in(f[6], len[6], "._-/#"))
 		goto bad;
 	namelen = len[6];
-	if ((name = strndup(f[6], namelen)) == NULL)
-		fatal("strndup");
+	name = buf_strndup(f[6], namelen);
 	free(cfg->log_group_arn);
-	if ((cfg->log_group_arn = strndup(*v, (size_t)(f[6] - *v) + namelen)) == NULL)
-		fatal("strndup");
+	cfg->log_group_arn = buf_strndup(*v, (size_t)(f[6] - *v) + namelen);
 	free(*v);
 	*v = name;
 	return 0;
@@ -842,7 +830,7 @@ apply_string(struct ctx *x, const struct key *k, const config_setting_t *s,
 	struct buf why = BUF_INIT;
 
 	free(*p);
-	*p = xstrdup(config_setting_get_string(s));
+	*p = buf_strdup(config_setting_get_string(s));
 	if (**p == '\0') {
 		free(*p);
 		*p = NULL;
@@ -878,7 +866,7 @@ apply_map(struct ctx *x, const struct key *k, const config_setting_t *g,
 		num[0] = '\0';
 		switch (config_setting_type(e)) {
 		case CONFIG_TYPE_STRING:
-			kv->value = xstrdup(config_setting_get_string(e));
+			kv->value = buf_strdup(config_setting_get_string(e));
 			kv->is_string = 1;
 			break;
 		case CONFIG_TYPE_INT:
@@ -906,8 +894,8 @@ apply_map(struct ctx *x, const struct key *k, const config_setting_t *g,
 			continue;
 		}
 		if (kv->value == NULL)
-			kv->value = xstrdup(num);
-		kv->key = xstrdup(config_setting_name(e));
+			kv->value = buf_strdup(num);
+		kv->key = buf_strdup(config_setting_name(e));
 		m->n++;
 	}
 	buf_free(&ename);
@@ -1313,10 +1301,9 @@ config_check(struct ctx *x)
 		    "log group that receives the flow logs");
 	if (cfg->log_group_arn != NULL) {
 		r = arn_region(cfg->log_group_arn, &rlen);
-		if (cfg->region == NULL) {
-			if ((cfg->region = strndup(r, rlen)) == NULL)
-				fatal("strndup");
-		} else if (strlen(cfg->region) != rlen ||
+		if (cfg->region == NULL)
+			cfg->region = buf_strndup(r, rlen);
+		else if (strlen(cfg->region) != rlen ||
 		    strncmp(cfg->region, r, rlen) != 0)
 			cerr_key(x, "region", "\"%s\" differs from the region "
 			    "of the log_group ARN (%.*s)", cfg->region,
@@ -1351,7 +1338,7 @@ config_defaults(struct config *cfg)
 			if (k->sdef == NULL)
 				break;
 			p = member(cfg, k);
-			*p = xstrdup(k->sdef);
+			*p = buf_strdup(k->sdef);
 			if (k->check != NULL && k->check(cfg, p, &why) == -1)
 				fatalx("config default %s: %s", k->name, why.data);
 			break;
@@ -1395,7 +1382,7 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 	int err;
 
 	config_defaults(cfg);
-	cfg->path = xstrdup(path);
+	cfg->path = buf_strdup(path);
 	memset(&x, 0, sizeof(x));
 	x.cfg = cfg;
 	x.errors = errors;
@@ -1418,7 +1405,7 @@ config_load(struct config *cfg, const char *path, struct buf *errors)
 	x.mode = st.st_mode;
 
 	/* @include "x.conf" is relative to the directory of the file ("/" kept). */
-	dir = xstrdup(path);
+	dir = buf_strdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[slash == dir ? 1 : 0] = '\0';
 	config_init(&lc);

@@ -24,33 +24,12 @@ creds_alloc(size_t n)
 	return p;
 }
 
-char *
-creds_strdup(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	if (s == NULL)
-		return NULL;
-	buf_addstr(&b, s);
-	return buf_detach(&b);
-}
-
-void
-creds_str_wipe(char **s)
-{
-	if (*s != NULL) {
-		OPENSSL_cleanse(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 void
 creds_copy(struct aws_creds *dst, const struct aws_creds *src)
 {
-	dst->access_key_id = creds_strdup(src->access_key_id);
-	dst->secret_access_key = creds_strdup(src->secret_access_key);
-	dst->session_token = creds_strdup(src->session_token);
+	dst->access_key_id = buf_strdup(src->access_key_id);
+	dst->secret_access_key = buf_strdup(src->secret_access_key);
+	dst->session_token = buf_strdup(src->session_token);
 	dst->expiration = src->expiration;
 }
 
@@ -208,7 +187,7 @@ json_take_secret(json_t *o, const char *name, char **dst)
 	n = json_string_length(v);
 	if (strlen(json_string_value(v)) != n)
 		return -1;	/* embedded NUL */
-	*dst = creds_strdup(json_string_value(v));
+	*dst = buf_strdup(json_string_value(v));
 	return 1;
 }
 

@@ -85,12 +85,12 @@ creds_chain_of(struct creds_provider **p, size_t n)
 static void
 creds_opts_copy(struct creds_opts *dst, const struct creds_opts *src)
 {
-	dst->profile = creds_strdup(src->profile);
-	dst->region = creds_strdup(src->region);
-	dst->sts_endpoint = creds_strdup(src->sts_endpoint);
-	dst->role_arn = creds_strdup(src->role_arn);
-	dst->external_id = creds_strdup(src->external_id);
-	dst->ca_file = creds_strdup(src->ca_file);
+	dst->profile = buf_strdup(src->profile);
+	dst->region = buf_strdup(src->region);
+	dst->sts_endpoint = buf_strdup(src->sts_endpoint);
+	dst->role_arn = buf_strdup(src->role_arn);
+	dst->external_id = buf_strdup(src->external_id);
+	dst->ca_file = buf_strdup(src->ca_file);
 	dst->fips = src->fips;
 }
 
@@ -101,7 +101,7 @@ creds_opts_free(struct creds_opts *o)
 	free((char *)(uintptr_t)o->region);
 	free((char *)(uintptr_t)o->sts_endpoint);
 	free((char *)(uintptr_t)o->role_arn);
-	creds_str_wipe((char **)(uintptr_t)&o->external_id);
+	buf_str_wipe_free((char **)(uintptr_t)&o->external_id);
 	free((char *)(uintptr_t)o->ca_file);
 	memset(o, 0, sizeof(*o));
 }
@@ -192,7 +192,7 @@ creds_cache(struct creds_chain *chain, struct creds_provider *p,
 		    now);
 	if (changed) {
 		free(chain->source);
-		chain->source = creds_strdup(p->name);
+		chain->source = buf_strdup(p->name);
 	}
 	if (chain->cached.expiration == 0)
 		say("AWS credentials from %s", p->name);
@@ -300,8 +300,6 @@ creds_getenv(const char *name)
 int
 creds_read_secret_file(const char *path, struct buf *out, struct buf *err)
 {
-	size_t s = 0, e;
-
 	buf_reset(out);
 	if (buf_read_file(out, path) == -1) {
 		buf_printf(err, "cannot read %s: %s", path, strerror(errno));
@@ -314,14 +312,7 @@ creds_read_secret_file(const char *path, struct buf *out, struct buf *err)
 		buf_wipe_free(out);
 		return -1;
 	}
-	e = out->len;
-	while (s < e && strchr(" \t\r\n", out->data[s]) != NULL)
-		s++;
-	while (e > s && strchr(" \t\r\n", out->data[e - 1]) != NULL)
-		e--;
-	memmove(out->data, out->data + s, e - s);
-	memset(out->data + (e - s), 0, out->len - (e - s));
-	out->len = e - s;
+	buf_trim(out);
 	if (out->len == 0) {
 		buf_printf(err, "%s is empty", path);
 		buf_wipe_free(out);

@@ -1,7 +1,8 @@
 /*
- * creds_assume: STS calls for credentials (creds_sts_call, also used by the
- * web identity and shared files providers) and the aws.role_arn provider:
- * AssumeRole, signed with what the rest of the chain found.
+ * creds_assume: STS calls for credentials (creds_sts_call, and
+ * creds_assume_role for AssumeRole; also used by the web identity and shared
+ * files providers) and the aws.role_arn provider: AssumeRole, signed with
+ * what the rest of the chain found.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,30 +61,40 @@ creds_sts_call(const struct creds_opts *opts, struct creds_chain *base,
 	return r;
 }
 
+enum creds_result
+creds_assume_role(const struct creds_opts *opts, struct creds_chain *base,
+    const char *role_arn, const char *external_id, const char *session,
+    struct aws_creds *out, struct buf *err)
+{
+	struct buf form = BUF_INIT, name = BUF_INIT;
+	enum creds_result r;
+
+	sts_session_name(&name, session, time(NULL));
+	sts_assume_role_form(&form, role_arn, name.data, external_id,
+	    STS_DURATION);
+	r = creds_sts_call(opts, base, form.data, out, "AssumeRole", err);
+	buf_wipe_free(&form);
+	buf_free(&name);
+	return r;
+}
+
 /* AssumeRole of the configured role with the base chain's credentials. */
 static enum creds_result
 assume_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 {
 	struct assume_ctx *a = p->ctx;
-	struct buf form = BUF_INIT, session = BUF_INIT, why = BUF_INIT;
-	enum creds_result r;
-	time_t now = time(NULL);
+	struct buf why = BUF_INIT;
 
-	if (creds_get(a->base, now, &why) == NULL) {
+	if (creds_get(a->base, time(NULL), &why) == NULL) {
 		buf_printf(err, "nothing to assume the role with: %s", why.data);
 		buf_free(&why);
 		return CREDS_ERROR;
 	}
+	buf_free(&why);
 	creds_provider_rename(p, &a->name, "assume role %s on top of %s",
 	    a->role_arn, creds_source(a->base));
-	sts_session_name(&session, a->session, now);
-	sts_assume_role_form(&form, a->role_arn, session.data, a->external_id,
-	    STS_DURATION);
-	r = creds_sts_call(a->opts, a->base, form.data, out, "AssumeRole", err);
-	buf_wipe_free(&form);
-	buf_free(&session);
-	buf_free(&why);
-	return r;
+	return creds_assume_role(a->opts, a->base, a->role_arn,
+	    a->external_id, a->session, out, err);
 }
 
 static void
@@ -93,7 +104,7 @@ assume_free(struct creds_provider *p)
 
 	creds_chain_free(a->base);
 	free(a->role_arn);
-	creds_str_wipe(&a->external_id);
+	buf_str_wipe_free(&a->external_id);
 	free(a->session);
 	buf_free(&a->name);
 	free(a);
@@ -107,9 +118,9 @@ creds_assume_new(const struct creds_opts *opts, struct creds_chain *base,
 
 	a->opts = opts;
 	a->base = base;
-	a->role_arn = creds_strdup(role_arn);
-	a->external_id = creds_strdup(external_id);
-	a->session = creds_strdup(session);
+	a->role_arn = buf_strdup(role_arn);
+	a->external_id = buf_strdup(external_id);
+	a->session = buf_strdup(session);
 	buf_printf(&a->name, "assume role %s", role_arn);
 	return creds_provider_new(a->name.data, assume_get, assume_free, a);
 }

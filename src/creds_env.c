@@ -34,9 +34,9 @@ env_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 		    "time");
 		return CREDS_ERROR;
 	}
-	out->access_key_id = creds_strdup(id);
-	out->secret_access_key = creds_strdup(secret);
-	out->session_token = creds_strdup(token);
+	out->access_key_id = buf_strdup(id);
+	out->secret_access_key = buf_strdup(secret);
+	out->session_token = buf_strdup(token);
 	out->expiration = t;
 	return CREDS_OK;
 }

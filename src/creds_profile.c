@@ -17,7 +17,6 @@
 
 #include "creds_provider.h"
 #include "ini.h"
-#include "sts.h"
 
 struct profile_ctx {
 	const struct creds_opts	*opts;
@@ -188,9 +187,9 @@ profile_keys(const struct profile_files *f, const char *profile,
 		    id ? "aws_secret_access_key" : "aws_access_key_id");
 		return CREDS_ERROR;
 	}
-	out->access_key_id = creds_strdup(id);
-	out->secret_access_key = creds_strdup(secret);
-	out->session_token = creds_strdup(profile_value(f, profile,
+	out->access_key_id = buf_strdup(id);
+	out->secret_access_key = buf_strdup(secret);
+	out->session_token = buf_strdup(profile_value(f, profile,
 	    "aws_session_token", NULL));
 	return CREDS_OK;
 }
@@ -250,7 +249,6 @@ profile_assume(struct creds_provider *self, const struct profile_files *f,
 	    NULL);
 	struct creds_provider *src;
 	struct creds_chain *base;
-	struct buf form = BUF_INIT, name = BUF_INIT;
 	enum creds_result r;
 
 	creds_provider_rename(self, &c->name, "shared files (profile '%s', "
@@ -277,16 +275,10 @@ profile_assume(struct creds_provider *self, const struct profile_files *f,
 	base = creds_chain_of(&src, 1);
 	if (creds_get(base, time(NULL), err) == NULL)
 		r = CREDS_ERROR;
-	else {
-		sts_session_name(&name, session, time(NULL));
-		sts_assume_role_form(&form, role, name.data, profile_value(f,
-		    profile, "external_id", NULL), STS_DURATION);
-		r = creds_sts_call(c->opts, base, form.data, out, "AssumeRole",
-		    err);
-	}
+	else
+		r = creds_assume_role(c->opts, base, role, profile_value(f,
+		    profile, "external_id", NULL), session, out, err);
 	creds_chain_free(base);
-	buf_wipe_free(&form);
-	buf_free(&name);
 	return r;
 }
 
@@ -338,7 +330,7 @@ creds_profile_new(const struct creds_opts *opts, const char *profile,
 	struct profile_ctx *c = creds_alloc(sizeof(*c));
 
 	c->opts = opts;
-	c->profile = creds_strdup(profile);
+	c->profile = buf_strdup(profile);
 	c->depth = depth;
 	buf_addstr(&c->name, "shared files");
 	return creds_provider_new(c->name.data, profile_get, profile_free, c);
@@ -357,7 +349,7 @@ creds_profile_region(const char *profile, char **region, struct buf *where,
 	if (profile_files_load(&f, err) == -1)
 		return -1;
 	if ((v = profile_value(&f, profile, "region", &file)) != NULL) {
-		*region = creds_strdup(v);
+		*region = buf_strdup(v);
 		buf_printf(where, "profile '%s' in %s", profile, file);
 	}
 	profile_files_free(&f);

@@ -78,9 +78,9 @@ creds_webid_new(const struct creds_opts *opts, const char *token_file,
 	struct webid_ctx *w = creds_alloc(sizeof(*w));
 
 	w->opts = opts;
-	w->token_file = creds_strdup(token_file);
-	w->role_arn = creds_strdup(role_arn);
-	w->session = creds_strdup(session);
+	w->token_file = buf_strdup(token_file);
+	w->role_arn = buf_strdup(role_arn);
+	w->session = buf_strdup(session);
 	buf_addstr(&w->name, "web identity");
 	return creds_provider_new(w->name.data, webid_get, webid_free, w);
 }

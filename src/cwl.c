@@ -136,8 +136,7 @@ seen_delivered(struct seen *s, const char *id, int64_t ts)
 	slot = seen_slot(s, id);
 	if (slot->id != NULL)
 		return;
-	if ((slot->id = strdup(id)) == NULL)
-		fatal("seen eventIds");
+	slot->id = buf_strdup(id);
 	slot->ts = ts;
 	s->n++;
 	if (ts < s->lo)

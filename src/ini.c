@@ -2,8 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "ini.h"
 
 /* Parser state across lines. */
@@ -14,16 +12,6 @@ struct ini_state {
 	long		 key_indent;	/* indentation of the last key, -1: none */
 	char		*parent;	/* the last key when its value was empty, else NULL */
 };
-
-/* A NUL-terminated copy of s[0..n) (allocation failure is fatal, as in buf). */
-static char *
-ini_dupn(const char *s, size_t n)
-{
-	struct buf b = BUF_INIT;
-
-	buf_add(&b, s, n);
-	return buf_detach(&b);
-}
 
 static int
 ini_space(char c)
@@ -52,7 +40,7 @@ ini_section(struct ini_state *st, const char *s, size_t n)
 	for (i = 0; i < cnt; i++)
 		if (strlen(v[i]) == n && memcmp(v[i], s, n) == 0)
 			return v[i];
-	name = ini_dupn(s, n);
+	name = buf_strndup(s, n);
 	buf_add(&st->sections, &name, sizeof(name));
 	return name;
 }
@@ -76,7 +64,7 @@ ini_add(struct ini_state *st, const char *prefix, const char *k, size_t klen,
 		    (char)(k[i] - 'A' + 'a') : k[i]);
 	ent.section = st->section;
 	ent.key = buf_detach(&key);
-	ent.value = ini_dupn(v, vlen);
+	ent.value = buf_strndup(v, vlen);
 	ent.line = line;
 	buf_add(&st->entries, &ent, sizeof(ent));
 }
@@ -211,8 +199,7 @@ ini_free(struct ini *ini)
 	size_t i;
 
 	for (i = 0; i < ini->n; i++) {
-		OPENSSL_cleanse(ini->e[i].value, strlen(ini->e[i].value));
-		free(ini->e[i].value);
+		buf_str_wipe_free(&ini->e[i].value);
 		free(ini->e[i].key);
 	}
 	for (i = 0; i < ini->nsections; i++)

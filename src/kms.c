@@ -184,28 +184,22 @@ kms_response_parse(struct buf *plaintext, const char *body, size_t len,
 int
 kms_token_check(struct buf *token, struct buf *err)
 {
-	size_t i, start = 0, end = token->len;
+	size_t i;
 
-	while (start < end && is_space(token->data[start]))
-		start++;
-	while (end > start && is_space(token->data[end - 1]))
-		end--;
-	if (start == end) {
+	buf_trim(token);
+	if (token->len == 0) {
 		buf_addstr(err, "token_kms decrypts to an empty token");
 		return -1;
 	}
-	for (i = start; i < end; i++) {
+	for (i = 0; i < token->len; i++) {
 		if (token->data[i] < 0x21 || token->data[i] > 0x7e) {
 			buf_printf(err, "token_kms decrypts to %zu bytes that "
 			    "are not a token (byte %zu is not visible ASCII): "
-			    "encrypt the Logz.io token itself", end - start,
-			    i - start + 1);
+			    "encrypt the Logz.io token itself", token->len,
+			    i + 1);
 			return -1;
 		}
 	}
-	memmove(token->data, token->data + start, end - start);
-	explicit_bzero(token->data + (end - start), token->len - (end - start));
-	token->len = end - start;
 	return 0;
 }
 

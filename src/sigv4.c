@@ -627,22 +627,11 @@ sigv4_result_free(struct sigv4_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Wipe and free one heap string of the credentials. */
-static void
-wipe_string(char **s)
-{
-	if (*s != NULL) {
-		OPENSSL_cleanse(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 void
 aws_creds_clear(struct aws_creds *creds)
 {
-	wipe_string(&creds->access_key_id);
-	wipe_string(&creds->secret_access_key);
-	wipe_string(&creds->session_token);
+	buf_str_wipe_free(&creds->access_key_id);
+	buf_str_wipe_free(&creds->secret_access_key);
+	buf_str_wipe_free(&creds->session_token);
 	creds->expiration = 0;
 }

@@ -385,7 +385,7 @@ sts_leaf(void *arg, char stack[][XML_NAME_MAX], int depth, const char *text,
 		dst = &f->expiration;
 	if (dst == NULL)
 		return;
-	creds_str_wipe(dst);
+	buf_str_wipe_free(dst);
 	while (len > 0 && strchr(" \t\r\n", *text) != NULL) {
 		text++;
 		len--;
@@ -448,7 +448,7 @@ sts_parse_credentials(const char *xml, size_t len, struct aws_creds *out,
 		r = 0;
 	if (r == -1)
 		aws_creds_clear(out);
-	creds_str_wipe(&f.expiration);
+	buf_str_wipe_free(&f.expiration);
 	buf_free(&code);
 	buf_free(&message);
 	return r;

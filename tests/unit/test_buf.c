@@ -191,6 +191,63 @@ test_wipe_free(void **state)
 	assert_null(b.data);
 }
 
+/* buf_trim: both ends, in place, nothing else; the tail is zeroed. */
+static void
+test_trim(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+		{ "", "" }, { " \t\r\n", "" }, { "a", "a" }, { " a b ", "a b" },
+		{ "\n\ntoken\r\n", "token" }, { "\vx\f", "\vx\f" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i, n;
+
+	(void)state;
+	buf_trim(&b);
+	assert_null(b.data);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_addstr(&b, cases[i].in);
+		n = b.len;
+		buf_trim(&b);
+		assert_string_equal(b.data, cases[i].out);
+		assert_int_equal(b.len, strlen(cases[i].out));
+		for (; n > b.len; n--)
+			assert_int_equal(b.data[n - 1], '\0');
+	}
+	/* A NUL byte is not white space. */
+	buf_reset(&b);
+	buf_add(&b, " a\0 ", 4);
+	buf_trim(&b);
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "a\0", 2);
+	buf_free(&b);
+}
+
+/* The heap string helpers. */
+static void
+test_strings(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = buf_strndup("abcdef", 3);
+	assert_string_equal(s, "abc");
+	free(s);
+	s = buf_strndup("", 0);
+	assert_string_equal(s, "");
+	free(s);
+	assert_null(buf_strdup(NULL));
+	s = buf_strdup("secret");
+	assert_string_equal(s, "secret");
+	buf_str_wipe_free(&s);
+	assert_null(s);
+	buf_str_wipe_free(&s);
+}
+
 static void
 test_read_file(void **state)
 {
@@ -222,6 +279,8 @@ main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_every_byte),
 		cmocka_unit_test(test_wipe_free),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_read_file),
 	};
 

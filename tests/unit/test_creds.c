@@ -62,10 +62,10 @@ fake_get(struct creds_provider *p, struct aws_creds *out, struct buf *err)
 	if (f->why != NULL)
 		buf_addstr(err, f->why);
 	if (f->result == CREDS_OK) {
-		out->access_key_id = creds_strdup(AKID);
-		out->secret_access_key = creds_strdup(f->secret ? f->secret :
+		out->access_key_id = buf_strdup(AKID);
+		out->secret_access_key = buf_strdup(f->secret ? f->secret :
 		    SECRET);
-		out->session_token = creds_strdup(TOKEN);
+		out->session_token = buf_strdup(TOKEN);
 		out->expiration = f->expiration;
 	}
 	return f->result;
