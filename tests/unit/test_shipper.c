@@ -213,8 +213,10 @@ server_stop(struct env *e)
 	kill(e->pid, SIGTERM);
 	waitpid(e->pid, NULL, 0);
 	e->pid = 0;
-	if (buf_read_file(&raw, e->dump) == -1)
+	if (buf_read_file(&raw, e->dump) == -1 || raw.len == 0) {
+		buf_free(&raw);
 		return;
+	}
 	for (p = raw.data, end = p + raw.len; p < end; p += len) {
 		len = strtoul(p, &next, 10);
 		p = next + 1;
@@ -900,8 +902,14 @@ test_stop_with_deadline(void **state)
 
 	add_docs(&e->b, 1, 3, 100);
 	e->stop = 1;
+	server_start(e, script, 1);
+	make_shipper(e, 1, 5000);
 	/* Stopping: attempts go on until the deadline, then 1. */
-	assert_int_equal(run(e, script, 1, 1, 5000, mono_now() + 300), 1);
+	err_capture(e);
+	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, mono_now() + 300,
+	    wait_cb, e), 1);
+	err_release(e);
+	server_stop(e);
 	assert_true(e->nreqs >= 1);
 	assert_int_equal(e->b.done_docs, 0);
 	assert_int_equal(shipper_stats(e->s)->batches, 0);
@@ -920,27 +928,39 @@ test_stop_with_deadline(void **state)
 	assert_int_equal(e->nreqs, before);
 }
 
+/* Deliver e->b to a server answering status for ever; stop from wait_cb. */
 static void
-test_stop_while_waiting(void **state)
+stop_while_waiting(struct env *e, int status, int stop_at)
 {
-	static const struct act script[] = { { 503, "", ANSWER, 1 } };
-	struct env *e = *state;
+	const struct act script[] = { { status, "", ANSWER, 1 } };
 
 	add_docs(&e->b, 1, 3, 100);
-	shipper_free(e->s);
-	e->stop_at = 3;
+	e->stop_at = stop_at;
 	server_start(e, script, 1);
 	make_shipper(e, 1, 5000);
 	shipper_set_delays_for_tests(e->s, 60000, 60000, 60000);
 	err_capture(e);
-	/* A 60 s backoff: only stop (from wait_cb) ends it. */
 	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, 0, wait_cb, e), 1);
 	err_release(e);
 	server_stop(e);
 	assert_int_equal(e->nreqs, 1);
-	assert_int_equal(e->calls, 3);
+	assert_int_equal(e->calls, stop_at);
 	assert_int_equal(e->b.done_docs, 0);
 	assert_no_secret(e);
+}
+
+static void
+test_stop_while_waiting(void **state)
+{
+	/* A backoff of up to 60 s: stop (from wait_cb) ends it. */
+	stop_while_waiting(*state, 503, 1);
+}
+
+static void
+test_wait_cb_every_second(void **state)
+{
+	/* The 60 s wait after a 401: wait_cb comes every second meanwhile. */
+	stop_while_waiting(*state, 401, 3);
 }
 
 static void
@@ -1052,6 +1072,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_with_deadline, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_waiting, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wait_cb_every_second, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transport_errors, setup,
 		    teardown),
