@@ -133,12 +133,15 @@ void	shipper_set_token(struct shipper *s, const char *token);
 /*
  * Deliver the documents of b after its settled prefix: returns 0 when all
  * are acknowledged or rejected for good (400, kept on disk), 1 when *stop
- * is set before that: at once if deadline_ms is 0, else no new attempt
- * starts at or after deadline_ms (CLOCK_MONOTONIC milliseconds; a request
- * in flight may end up to timeout_ms later). On 1 the rest of the batch is
- * the caller's (b->done_docs tells what was settled). Waits between
+ * is set before that: at once if deadline_ms is 0, else no attempt starts
+ * at or after deadline_ms (CLOCK_MONOTONIC milliseconds) and those started
+ * while stopping are cut there (a request already in flight when stop is
+ * set still takes up to timeout_ms: libcurl is not interrupted). On 1 the
+ * rest of the batch is the caller's (b->done_docs tells what was settled;
+ * calling again resumes after it). stop may be NULL. Waits between
  * attempts are spent in short sleeps that watch *stop; wait_cb (may be
- * NULL) is called at least every second while waiting (watchdog, summary).
+ * NULL) is called when a wait starts and at least every second during it
+ * (watchdog, summary line, SIGHUP handling).
  */
 int	shipper_send(struct shipper *s, struct batch *b, volatile int *stop,
 	    int64_t deadline_ms, void (*wait_cb)(void *), void *wait_arg);

@@ -44,6 +44,8 @@
 
 struct shipper {
 	struct http_client	*http;
+	struct http_client_opts	 ho;		/* how http was made */
+	char			*ca_file;
 	char			*base;		/* url without trailing '/' */
 	char			*host;		/* host[:port], for messages */
 	char			*type;
@@ -297,7 +299,7 @@ url_host(const char *url)
 struct shipper *
 shipper_new(const struct shipper_opts *opts, const char *token)
 {
-	struct http_client_opts ho;
+	struct http_client_opts *ho;
 	struct shipper *s;
 	struct timespec ts;
 	const char *url = opts->url;
@@ -313,16 +315,18 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 		    "without a query: vpcflowd adds the token and type");
 		return NULL;
 	}
-	memset(&ho, 0, sizeof(ho));
-	ho.ca_file = opts->ca_file;
-	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-	    SHIPPER_TIMEOUT_MS;
-	ho.connect_timeout_ms = ho.timeout_ms < SHIPPER_CONNECT_MS ?
-	    ho.timeout_ms : SHIPPER_CONNECT_MS;
-	ho.max_body = SHIPPER_RESP_MAX;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("shipper");
-	if ((s->http = http_client_new(&ho)) == NULL) {
+	s->ca_file = buf_strdup(opts->ca_file);
+	ho = &s->ho;
+	ho->ca_file = s->ca_file;
+	ho->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
+	    SHIPPER_TIMEOUT_MS;
+	ho->connect_timeout_ms = ho->timeout_ms < SHIPPER_CONNECT_MS ?
+	    ho->timeout_ms : SHIPPER_CONNECT_MS;
+	ho->max_body = SHIPPER_RESP_MAX;
+	if ((s->http = http_client_new(ho)) == NULL) {
+		free(s->ca_file);
 		free(s);
 		return NULL;
 	}
@@ -352,6 +356,7 @@ shipper_free(struct shipper *s)
 	if (s == NULL)
 		return;
 	http_client_free(s->http);
+	free(s->ca_file);
 	buf_str_wipe_free(&s->token);
 	free(s->base);
 	free(s->host);
@@ -569,17 +574,42 @@ pause_ms(struct send_ctx *c, int64_t ms)
 }
 
 /*
+ * The client for the next attempt: the kept-alive one, or, when stopping
+ * with a deadline nearer than the timeout, a new one (*tmp, the caller
+ * frees it) whose timeout ends at the deadline.
+ */
+static struct http_client *
+attempt_client(const struct send_ctx *c, struct http_client **tmp)
+{
+	struct http_client_opts o = c->s->ho;
+	int64_t left;
+
+	*tmp = NULL;
+	if (!stopped(c) || c->deadline_ms == 0 ||
+	    (left = c->deadline_ms - mono_ms()) >= o.timeout_ms)
+		return c->s->http;
+	o.timeout_ms = left > 1 ? (long)left : 1;
+	if (o.connect_timeout_ms > o.timeout_ms)
+		o.connect_timeout_ms = o.timeout_ms;
+	if ((*tmp = http_client_new(&o)) == NULL)
+		return c->s->http;
+	return *tmp;
+}
+
+/*
  * One POST of body. why gets what happened, fit for a message ("HTTP 503"
  * or libcurl's error text, which holds no URL).
  */
 static enum ship_result
-attempt(struct shipper *s, const char *body, size_t len,
+attempt(const struct send_ctx *c, const char *body, size_t len,
     struct ship_counts *counts, char *why, size_t whylen)
 {
 	const struct http_header h[] = {
 		{ "Content-Type", SHIPPER_CONTENT_TYPE },
 		{ "Content-Encoding", "gzip" },
 	};
+	struct shipper *s = c->s;
+	struct http_client *http, *tmp;
 	struct http_response resp;
 	struct buf url = BUF_INIT;
 	enum ship_result r;
@@ -590,8 +620,10 @@ attempt(struct shipper *s, const char *body, size_t len,
 	buf_addstr(&url, "&type=");
 	add_query_value(&url, s->type);
 	http_response_init(&resp);
-	http_request(s->http, "POST", url.data, h, s->compress ? 2 : 1, body,
-	    len, &resp);
+	http = attempt_client(c, &tmp);
+	http_request(http, "POST", url.data, h, s->compress ? 2 : 1, body, len,
+	    &resp);
+	http_client_free(tmp);
 	buf_wipe_free(&url);
 	r = shipper_classify(resp.status, resp.transport_error, resp.body.data,
 	    resp.body.len, counts);
@@ -617,9 +649,10 @@ retry_wait(struct send_ctx *c, enum ship_result r, const char *why)
 	if (r == SHIP_UNAUTHORIZED) {
 		delay = s->unauth_ms;
 		log_error("logz.io %s refused the token (%s): check logzio.token "
-		    "or logzio.token_file, then run \"systemctl reload "
-		    "vpcflowd\"; the data is kept, next try in %.1f s", s->host,
-		    why, delay / 1000.0);
+		    "(or token_file, token_kms, the systemd credential %s), then "
+		    "run \"systemctl reload vpcflowd\"; the data is kept, next "
+		    "try in %.1f s", s->host, why, "logzio-token",
+		    delay / 1000.0);
 	} else {
 		delay = (int64_t)(backoff_next(&s->bo) * 1000);
 		if (s->failures == 1)
@@ -752,7 +785,7 @@ deliver(struct send_ctx *c, size_t off, size_t len, size_t ndocs)
 	while (rc == -1) {
 		if (giving_up(c))
 			rc = 1;
-		else if ((r = attempt(s, body, body_len, &counts, why,
+		else if ((r = attempt(c, body, body_len, &counts, why,
 		    sizeof(why))) == SHIP_RETRY || r == SHIP_UNAUTHORIZED)
 			retry_wait(c, r, why);
 		else if (r == SHIP_TOO_LARGE && ndocs > 1)

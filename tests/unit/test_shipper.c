@@ -861,7 +861,7 @@ test_401_then_new_token(void **state)
 	assert_int_equal(e->calls, 1);
 	assert_non_null(strstr(e->err.data, "error: "));
 	assert_non_null(strstr(e->err.data, "refused the token (HTTP 401)"));
-	assert_non_null(strstr(e->err.data, "logzio.token_file"));
+	assert_non_null(strstr(e->err.data, "token_file"));
 	assert_non_null(strstr(e->err.data, "systemctl reload"));
 	assert_non_null(strstr(e->err.data, "the token is accepted"));
 	assert_int_equal(shipper_stats(e->s)->retries, 1);
@@ -897,6 +897,7 @@ static void
 test_stop_with_deadline(void **state)
 {
 	static const struct act script[] = { { 503, "", ANSWER, 1 } };
+	static const struct act stall[] = { { 0, "", STALL, 0 } };
 	struct env *e = *state;
 	size_t before;
 
@@ -920,6 +921,18 @@ test_stop_with_deadline(void **state)
 	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, 0, NULL, NULL), 1);
 	server_stop(e);
 	assert_int_equal(e->nreqs, before);
+	/* A request started while stopping ends at the deadline. */
+	server_start(e, stall, 1);
+	shipper_free(e->s);
+	make_shipper(e, 1, 60000);
+	err_capture(e);
+	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, mono_now() + 300,
+	    NULL, NULL), 1);
+	err_release(e);
+	server_stop(e);
+	assert_int_equal(e->nreqs, before + 1);
+	assert_non_null(strstr(e->err.data, "timed out"));
+	before = e->nreqs;
 	/* A deadline already past: none either. */
 	server_start(e, script, 1);
 	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, mono_now() - 1,
