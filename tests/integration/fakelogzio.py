@@ -67,8 +67,9 @@ Python::
         lz.wait_documents(n, timeout)          # until n documents are stored
         lz.requests(), lz.count(status=None)   # the request log
         lz.internal_errors                     # exceptions in the fake: assert 0
-    FakeLogzio(tls=False, control=True, store=None, counts_only=False,
-               tokens=None, tls_dir=None, verbose=False)
+    Arguments (all keywords): token=None and tokens=None (accepted tokens;
+    neither: DEFAULT_TOKEN), tls=True, control=True, store=None (JSONL
+    path), counts_only=False, tls_dir=None, verbose=False.
 
 Faults
 ------
@@ -208,8 +209,11 @@ class Faults:
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError("a fault count is an integer >= 0")
         fault = Fault(kind, count, **params)
-        if not 500 <= int(fault.status) <= 599:
+        fault.status, fault.seconds = int(fault.status), float(fault.seconds)
+        if not 500 <= fault.status <= 599:
             raise ValueError("server_error status must be 5xx")
+        if not isinstance(fault.store, bool) or fault.seconds < 0:
+            raise ValueError("store is true or false, seconds a number >= 0")
         if fault.count > 0:
             with self.lock:
                 self.queue.append(fault)

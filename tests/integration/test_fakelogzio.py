@@ -315,7 +315,8 @@ class FaultTest(FakeCase):
     def test_bad_faults(self):
         for args, kw in ((("nope",), {}), (("server_error",), {"status": 404}),
                          (("reset", -1), {}), (("stall",), {"bogus": 1}),
-                         (("server_error", "2"), {})):
+                         (("server_error", "2"), {}), (("stall",), {"seconds": "x"}),
+                         (("reset",), {"store": "yes"})):
             with self.subTest(args=args, kw=kw), self.assertRaises(ValueError):
                 self.lz.inject(*args, **kw)
         with self.assertRaises(ValueError):
