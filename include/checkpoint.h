@@ -59,9 +59,10 @@ struct seen_id {
 /*
  * The seen set is one array in two sorted runs: seen[0..seen_main) and
  * seen[seen_main..nseen), each by id_hash. New ids go into the short second
- * run, which is merged into the first when it grows past about 1/64 of it
- * (at most 1024): lookups are two binary searches, insertions cost a short
- * move, memory is 16 bytes an id plus growth slack. Use the functions.
+ * run, which is merged into the first when it reaches 1/64 of it (32 at
+ * least, 1024 at most): lookups are two binary searches, insertions cost a
+ * short move, memory is 16 bytes an id plus growth slack (300,000 ids: 6.5
+ * MB). Use the functions.
  */
 struct stream_state {
 	char		*name;		/* the log stream name */
@@ -151,7 +152,8 @@ struct stream_state *checkpoint_stream(struct checkpoint_store *st, const char *
 void	checkpoint_foreach(struct checkpoint_store *st,
 	    void (*fn)(void *arg, struct stream_state *s), void *arg);
 /*
- * Write every dirty stream, then the group file when it changed, atomically.
+ * Write every dirty stream, then the group file when it changed (and has
+ * levels), atomically; one fsync of each directory after its renames.
  * Returns 0, or -1 with errno and "FILE: what: strerror" in err (ENOSPC,
  * EROFS, EACCES ...); what was not written for sure stays dirty for the
  * next try, and the group file is not written after a stream failed.
