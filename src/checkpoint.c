@@ -822,16 +822,6 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("out of memory");
-	return p;
-}
-
 static struct entry **
 find_slot(struct checkpoint_store *st, const char *name)
 {
@@ -867,7 +857,7 @@ store_new(const char *state_dir)
 {
 	struct checkpoint_store *st = xcalloc(1, sizeof(*st));
 
-	st->dir = xstrdup(state_dir);
+	st->dir = buf_strdup(state_dir);
 	st->lock_fd = -1;
 	buf_init(&st->group_file);
 	st->nslot = 64;
@@ -911,7 +901,7 @@ checkpoint_stream(struct checkpoint_store *st, const char *name)
 	if (*slot != NULL)
 		return &(*slot)->s;
 	e = xcalloc(1, sizeof(*e));
-	e->s.name = xstrdup(name);
+	e->s.name = buf_strdup(name);
 	e->s.last_timestamp = e->s.last_ingestion = -1;
 	e->s.dirty = 1;
 	checkpoint_file_name(&file, name);
@@ -965,7 +955,7 @@ load_stream(struct checkpoint_store *st, const char *name, struct buf *err)
 		    (*slot)->file);
 		goto out;
 	}
-	e->file = xstrdup(name);
+	e->file = buf_strdup(name);
 	insert_entry(st, e);
 	e = NULL;
 	rc = 0;
