@@ -678,7 +678,9 @@ start(struct daemon *d)
 	int64_t from, to;
 
 	if ((d->store = checkpoint_open(d->cfg->state_dir, &err)) == NULL) {
-		log_warnx("%s", err.data ? err.data : "cannot open the "
+		while (err.len > 0 && err.data[err.len - 1] == '\n')
+			err.data[--err.len] = '\0';
+		log_warnx("%s", err.len > 0 ? err.data : "cannot open the "
 		    "checkpoints");
 		buf_free(&err);
 		return 1;

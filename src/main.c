@@ -4,14 +4,18 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "awssetup.h"
+#include "checkpoint.h"
 #include "config.h"
+#include "daemon.h"
 #include "decode.h"
 #include "flow.h"
 #include "log.h"
@@ -21,10 +25,12 @@
 #define EXIT_USAGE	2
 #define EXIT_CONFIG	78	/* systemd: RestartPreventExitStatus=78 */
 
-enum { OPT_DECODE = 256, OPT_FORMAT, OPT_STYLE, OPT_ONCE, OPT_OUTPUT };
+enum { OPT_DECODE = 256, OPT_FORMAT, OPT_STYLE, OPT_ONCE, OPT_OUTPUT,
+    OPT_STATUS };
 
 /* Set by the signal handler only; the modules poll it (see once_run). */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 _Static_assert(sizeof(sig_atomic_t) == sizeof(int), "stop flag is shared as int");
 
 static const struct option long_options[] = {
@@ -32,6 +38,7 @@ static const struct option long_options[] = {
 	{ "check",	no_argument,		NULL, 'n' },
 	{ "once",	no_argument,		NULL, OPT_ONCE },
 	{ "output",	required_argument,	NULL, OPT_OUTPUT },
+	{ "status",	no_argument,		NULL, OPT_STATUS },
 	{ "decode",	no_argument,		NULL, OPT_DECODE },
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ "style",	required_argument,	NULL, OPT_STYLE },
@@ -46,23 +53,29 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: vpcflowd -c FILE -n [-v] [-q]\n"
+"usage: vpcflowd -c FILE [--once] [-v] [-q]\n"
+"       vpcflowd -c FILE -n | --status\n"
 "       vpcflowd -c FILE --once --output stdout [-v] [-q]\n"
 "       vpcflowd --decode [-c FILE] [--format FMT] [--style STYLE] [-v] [-q]\n"
 "       vpcflowd -V | -h\n"
 "\n"
 "Ships AWS VPC Flow Log records from CloudWatch Logs to Logz.io.\n"
 "\n"
-"  -c, --config FILE   configuration file (one per log group), see vpcflowd.conf(5)\n"
+"  -c, --config FILE   configuration file (one per log group), see vpcflowd.conf(5);\n"
+"                      alone: ship the log group to Logz.io until SIGTERM\n"
+"                      (SIGHUP reloads the file)\n"
 "  -n, --check         check the configuration, print the effective settings\n"
 "                      with secrets redacted, the AWS credential source and\n"
 "                      region, and whether the Logz.io token can be read (or\n"
 "                      decrypted with KMS); exit 0, 78 on configuration\n"
 "                      errors, 1 if the credentials or the token fail\n"
-"      --once          one poll cycle: read the whole window of the log group\n"
-"                      (start_position up to now, every page), then exit\n"
-"      --output stdout write the documents to stdout instead of Logz.io\n"
-"                      (debugging; no checkpoints are written)\n"
+"      --once          one cycle: read every range that is due, ship it, write\n"
+"                      the checkpoints, exit\n"
+"      --output stdout with --once: read the whole window (start_position up\n"
+"                      to now) and write the documents to stdout instead of\n"
+"                      Logz.io (debugging; no token, no checkpoints)\n"
+"      --status        per log stream: last event, lag, events shipped, and\n"
+"                      the scan positions, from the checkpoints alone\n"
 "      --decode        read raw flow records, one per line, on stdin; write the\n"
 "                      documents that would be shipped, one per line, on stdout.\n"
 "                      A first line of field names (S3 flow log files) is the\n"
@@ -110,7 +123,14 @@ on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* SIGTERM/SIGINT only set a flag; the loops look at it between requests. */
+static void
+on_reload_signal(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+/* Signals only set flags; the loops look at them between requests. */
 static void
 install_signal_handlers(void)
 {
@@ -121,6 +141,8 @@ install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -195,6 +217,24 @@ run_check(const struct config *cfg, const char *path)
 	return rc;
 }
 
+/* --status: the checkpoints of state_dir, read without AWS. */
+static int
+run_status(const struct config *cfg)
+{
+	struct buf err = BUF_INIT;
+	struct timespec ts;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc = checkpoint_print_status(cfg->state_dir, (int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000, stdout, &err);
+	if (rc == -1)
+		fprintf(stderr, "vpcflowd: %s%s", err.data ? err.data : "",
+		    eol(&err));
+	buf_free(&err);
+	return rc == -1 ? EXIT_RUNTIME : 0;
+}
+
 /* --decode: the documents vpcflowd would ship for the records on stdin. */
 static int
 run_decode(const struct config *cfg, int have_config, const char *format,
@@ -240,7 +280,9 @@ main(int argc, char *argv[])
 	struct config cfg;
 	const char *config_path = NULL, *format = NULL;
 	const char *output = NULL;
+	struct daemon_opts dopts;
 	int ch, verbosity = 0, check = 0, decode = 0, once = 0, style = -1, rc;
+	int status = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:nvqVh", long_options,
 	    NULL)) != -1) {
@@ -261,6 +303,9 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "stdout") != 0)
 				usage_error("--output takes stdout");
 			output = optarg;
+			break;
+		case OPT_STATUS:
+			status = 1;
 			break;
 		case OPT_FORMAT:
 			format = optarg;
@@ -291,17 +336,12 @@ main(int argc, char *argv[])
 
 	if (!decode && (format != NULL || style >= 0))
 		usage_error("--format and --style go with --decode");
-	if (check + decode + once > 1)
-		usage_error("-n, --decode and --once cannot be combined");
+	if (check + decode + once + status > 1)
+		usage_error("-n, --decode, --once and --status cannot be combined");
 	if (!decode && config_path == NULL)
 		usage_error("-c FILE is required");
 	if (output != NULL && !once)
 		usage_error("--output stdout goes with --once");
-	if (once && output == NULL)
-		usage_error("--once needs --output stdout (shipping to Logz.io "
-		    "comes with the pipeline)");
-	if (!decode && !check && !once)
-		usage_error("say what to do: -n, --once --output stdout, or --decode");
 
 	if (config_path != NULL)
 		load_config_or_exit(&cfg, config_path);
@@ -309,11 +349,20 @@ main(int argc, char *argv[])
 		config_defaults(&cfg);
 	if (check)
 		rc = run_check(&cfg, config_path);
-	else if (once) {
+	else if (status)
+		rc = run_status(&cfg);
+	else if (decode)
+		rc = run_decode(&cfg, config_path != NULL, format, style);
+	else if (output != NULL) {
 		install_signal_handlers();
 		rc = once_run(&cfg, (volatile int *)&stop_requested);
-	} else
-		rc = run_decode(&cfg, config_path != NULL, format, style);
+	} else {
+		install_signal_handlers();
+		dopts.once = once;
+		dopts.stop = (volatile int *)&stop_requested;
+		dopts.reload = (volatile int *)&reload_requested;
+		rc = daemon_run(&cfg, &dopts);
+	}
 	config_free(&cfg);
 	return rc;
 }
