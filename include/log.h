@@ -23,6 +23,7 @@ int	log_enabled(enum log_level level);
 
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* appends strerror(errno) */
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* error, no exit */
 void	log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

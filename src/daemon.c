@@ -352,7 +352,7 @@ sync_store(struct daemon *d)
 		d->sync_warned = 0;
 	}
 	if (!d->sync_failed || now - d->sync_warned >= 300000) {
-		log_warnx("cannot write checkpoints: %s; shipping and polling "
+		log_errx("cannot write checkpoints: %s; shipping and polling "
 		    "are paused (the records wait in CloudWatch Logs), retrying "
 		    "every %ld s", err.data ? err.data : "unknown error",
 		    d->cfg->poll_interval);
@@ -677,10 +677,15 @@ start(struct daemon *d)
 	struct buf err = BUF_INIT;
 	int64_t from, to;
 
+	if (config_require_token(d->cfg, &err) == -1) {
+		log_errx("%s", err.data);
+		buf_free(&err);
+		return EXIT_CONFIG;
+	}
 	if ((d->store = checkpoint_open(d->cfg->state_dir, &err)) == NULL) {
 		while (err.len > 0 && err.data[err.len - 1] == '\n')
 			err.data[--err.len] = '\0';
-		log_warnx("%s", err.len > 0 ? err.data : "cannot open the "
+		log_errx("%s", err.len > 0 ? err.data : "cannot open the "
 		    "checkpoints");
 		buf_free(&err);
 		return 1;
@@ -696,14 +701,9 @@ start(struct daemon *d)
 		    d->cfg->start_position ? d->cfg->start_position : "end");
 	} else
 		fit_schedule(d);
-	if (config_require_token(d->cfg, &err) == -1) {
-		log_warnx("%s", err.data);
-		buf_free(&err);
-		return EXIT_CONFIG;
-	}
 	if (once_aws_open(&d->aws, d->cfg, d->opts->stop, &err) == -1 ||
 	    once_token(&d->aws, d->cfg, &d->token, &err) == -1) {
-		log_warnx("%s", err.data ? err.data : "AWS setup failed");
+		log_errx("%s", err.data ? err.data : "AWS setup failed");
 		buf_free(&err);
 		return 1;
 	}
@@ -727,13 +727,13 @@ finish(struct daemon *d)
 	if (d->batch.ndocs > 0) {
 		log_info("stopping: delivering the batch in flight (%zu "
 		    "records) for up to %ld s", d->batch.ndocs, t);
-		if (flush(d, now_ms() + t * 1000) == -1 && d->batch.ndocs > 0)
+		if (flush(d, mono_ms() + t * 1000) == -1 && d->batch.ndocs > 0)
 			log_warnx("stopping: %zu records were not acknowledged "
 			    "within %ld s; they are read again after the "
 			    "restart", d->batch.ndocs, t);
 	}
 	if (sync_store(d) == -1) {
-		log_warnx("stopping without checkpoints for what was shipped "
+		log_errx("stopping without checkpoints for what was shipped "
 		    "since the last write: those records are shipped again "
 		    "after the restart");
 		return 1;

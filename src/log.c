@@ -89,6 +89,7 @@ name(const char *fmt, ...)					\
 	va_end(ap);						\
 }
 
+LOG_FUNC(log_errx, LOG_LEVEL_ERR, 0)
 LOG_FUNC(log_warn, LOG_LEVEL_WARNING, 1)
 LOG_FUNC(log_warnx, LOG_LEVEL_WARNING, 0)
 LOG_FUNC(log_notice, LOG_LEVEL_NOTICE, 0)

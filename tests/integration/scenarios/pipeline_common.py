@@ -13,6 +13,7 @@ Every assertion about delivery is by eventId: each expected event in the
 documents the listener acknowledged (HTTP 200) exactly once, nothing else.
 """
 import collections
+import json
 import os
 import random
 import signal
@@ -88,10 +89,11 @@ class Pipeline:
 
     def __init__(self, poll=1, max_delay=6, flush_interval=1, batch_bytes=3000000,
                  start="-20s", timeout=5, shutdown_timeout=5, max_rps=50.0, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="vpcflowd-it-pipe-")
         self.aws = FakeAWS(meta=False).start()
         self.aws.add_group(GROUP)
-        self.lz = FakeLogzio(token=TOKEN).start()
-        self.dir = tempfile.mkdtemp(prefix="vpcflowd-it-pipe-")
+        self.store = os.path.join(self.dir, "listener.jsonl")
+        self.lz = FakeLogzio(token=TOKEN, store=self.store).start()
         self.state = os.path.join(self.dir, "state")
         self.conf = os.path.join(self.dir, "test.conf")
         self.ca = os.path.join(self.dir, "ca.pem")
@@ -214,6 +216,12 @@ class Pipeline:
                 return False
             time.sleep(0.2)
         return False
+
+    def stored(self):
+        """What the listener stored, in order: (request seq, status, eventId)."""
+        with open(self.store, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return [(r["seq"], r["status"], r["doc"].get("event_id")) for r in rows]
 
     def fetched(self, since=0):
         """Events FilterLogEvents returned (from the fake's request log)."""
