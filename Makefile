@@ -47,7 +47,8 @@ DEB_PKGS	:= make gcc libcurl4-openssl-dev libssl-dev zlib1g-dev libjansson-dev \
 		   libconfig-dev libcmocka-dev python3 openssl systemd
 DEP_HEADERS	:= curl/curl.h openssl/evp.h zlib.h jansson.h libconfig.h cmocka.h
 
-.PHONY: all check unit integration bench fuzz install uninstall clean deps deps-check demo
+.PHONY: all check unit integration bench fuzz install uninstall clean deps deps-check demo \
+	demo-decode
 
 all: $(BIN)
 
@@ -117,7 +118,14 @@ fuzz: deps-check $(FUZZ_BINS)
 		    build/fuzz/corpus/$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
+# The README's main command: a day of generated VPC traffic in a fake
+# CloudWatch Logs, vpcflowd in the foreground until a fake Logz.io listener
+# has every record, then the traffic picture and the verdict (tests/demo/demo.py).
 demo: deps-check $(BIN)
+	python3 tests/demo/demo.py --bin $(BIN)
+
+# The decoding pass alone: generated records -> the documents vpcflowd ships.
+demo-decode: deps-check $(BIN)
 	sh tests/bench/demo-decode.sh $(BIN)
 
 # The unit names /usr/local/bin/vpcflowd and /etc/vpcflowd/: sed points it at
