@@ -50,10 +50,19 @@ struct daemon {
 	struct buf		 token;		/* SECRET */
 	struct flow_opts	 flow;
 
+	/*
+	 * The schedule as read: ranges whose events are all in the seen sets
+	 * or in the batch. The group's schedule (what is written) catches up
+	 * with it whenever the batch is empty.
+	 */
+	struct schedule		 cursor;
+
 	struct batch		 batch;
 	struct pending		*pend;
 	size_t			 npend, pend_cap;
 	size_t			 pend_done;	/* settled: recorded as shipped */
+	uint64_t		*ids;		/* eventId hashes in the batch: */
+	size_t			 ids_cap;	/* open addressing, 0 is empty */
 	struct buf		 doc;		/* one encoded document */
 
 	struct daemon_counts	 n;
@@ -135,6 +144,8 @@ daemon_fixed_key(const struct config *a, const struct config *b)
  * flags and the periodic work (summary, watchdog, reload).
  */
 static void	tick(struct daemon *d);
+static int	flush(struct daemon *d, int64_t deadline_ms);
+static void	prune(struct daemon *d);
 
 static void
 wait_until(struct daemon *d, int64_t until)
@@ -284,6 +295,7 @@ fit_schedule(struct daemon *d)
 		    "(what was shipped is skipped)", want.nlevels, before,
 		    (now_ms() - schedule_horizon(have)) / 1000);
 	schedule_reconfigure(have, &want);
+	d->cursor = *have;
 }
 
 /*
@@ -297,7 +309,7 @@ apply_next(struct daemon *d)
 	struct shipper *sh = NULL;
 	double rps = d->next.aws.max_rps;
 
-	if (!d->have_next)
+	if (!d->have_next || (d->batch.ndocs > 0 && flush(d, 0) == -1))
 		return;
 	if ((!same_str(old->logzio.url, d->next.logzio.url) ||
 	    !same_str(old->logzio.type, d->next.logzio.type) ||
@@ -365,6 +377,48 @@ sync_store(struct daemon *d)
 	return -1;
 }
 
+/* Slot of h in the batch's id set (h, or the empty slot where it goes). */
+static size_t
+ids_slot(const struct daemon *d, uint64_t h)
+{
+	size_t mask = d->ids_cap - 1, i = (size_t)(h ^ (h >> 29)) & mask;
+
+	while (d->ids[i] != 0 && d->ids[i] != h)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * Is the eventId hash h in the batch? Two levels may read an event before
+ * the batch that holds it is acknowledged: the second read must skip it.
+ */
+static int
+ids_has(const struct daemon *d, uint64_t h)
+{
+	h = h != 0 ? h : 1;
+	return d->ids_cap > 0 && d->ids[ids_slot(d, h)] == h;
+}
+
+/* Add h to the batch's id set, which stays at most half full. */
+static void
+ids_add(struct daemon *d, uint64_t h)
+{
+	uint64_t *old = d->ids;
+	size_t i, n = d->ids_cap;
+
+	if (2 * (d->npend + 1) > d->ids_cap) {
+		d->ids_cap = n ? n * 2 : 4096;
+		if ((d->ids = calloc(d->ids_cap, sizeof(*d->ids))) == NULL)
+			fatal("calloc");
+		for (i = 0; i < n; i++)
+			if (old[i] != 0)
+				d->ids[ids_slot(d, old[i])] = old[i];
+		free(old);
+	}
+	h = h != 0 ? h : 1;
+	d->ids[ids_slot(d, h)] = h;
+}
+
 /*
  * The first upto documents of the batch are settled (acknowledged, or
  * rejected for good): their events count as shipped.
@@ -412,6 +466,11 @@ flush(struct daemon *d, int64_t deadline_ms)
 	if (rc == 0) {
 		batch_clear(&d->batch);
 		d->npend = d->pend_done = 0;
+		if (d->ids_cap > 0)
+			memset(d->ids, 0, d->ids_cap * sizeof(*d->ids));
+		/* Every range read so far is shipped. */
+		d->group->sched = d->cursor;
+		prune(d);
 	}
 	if (d->pend_done == before && rc != 0)
 		return -1;
@@ -432,6 +491,7 @@ pending_add(struct daemon *d, struct stream_state *s, uint64_t h,
 		if (d->pend == NULL)
 			fatal("reallocarray");
 	}
+	ids_add(d, h);
 	p = &d->pend[d->npend++];
 	p->stream = s;
 	p->id_hash = h;
@@ -457,7 +517,7 @@ on_event(void *arg, const struct cwl_event *ev)
 	d->n.read++;
 	s = checkpoint_stream(d->store, ev->log_stream);
 	h = checkpoint_id_hash(ev->event_id, strlen(ev->event_id));
-	if (stream_seen_has(s, h)) {
+	if (stream_seen_has(s, h) || ids_has(d, h)) {
 		d->n.duplicates++;
 		d->group->duplicates++;
 		return 0;
@@ -605,14 +665,17 @@ read_range(struct daemon *d, const struct scan_range *r)
 	adapt_span(d, r, empty);
 	if (res == CWL_STOPPED || d->sync_failed || stopping(d))
 		return 0;
-	/* What was read before an error is valid: ship it (bounded memory). */
-	if (flush(d, 0) == -1)
-		return 0;
-	if (res == CWL_ERROR)
+	if (res == CWL_ERROR) {
+		/* What was read before the error is valid: ship it. */
+		flush(d, 0);
 		return -1;
+	}
 	if (r->end_ms - r->start_ms > DAEMON_MAX_SPAN_MS && !empty)
 		return 1;
-	schedule_done(&d->group->sched, r);
+	schedule_done(&d->cursor, r);
+	if (d->batch.ndocs > 0)
+		return 1;	/* the group's schedule follows with the batch */
+	d->group->sched = d->cursor;
 	prune(d);
 	return sync_store(d) == 0;
 }
@@ -627,7 +690,7 @@ static int
 loop(struct daemon *d)
 {
 	struct scan_range r;
-	int64_t cycle = mono_ms(), wait;
+	int64_t next_poll = mono_ms(), wake, wait;
 	int rc;
 
 	while (!stopping(d)) {
@@ -639,15 +702,21 @@ loop(struct daemon *d)
 			wait_until(d, mono_ms() + d->cfg->poll_interval * 1000);
 			continue;
 		}
-		if (schedule_next(&d->group->sched, now_ms(), d->span_ms,
-		    &r) == 0) {
-			prune(d);
+		if (d->batch.ndocs > 0 && mono_ms() - d->batch.opened_ms >=
+		    d->cfg->logzio.flush_interval * 1000 && flush(d, 0) == -1)
+			continue;
+		if (schedule_next(&d->cursor, now_ms(), d->span_ms, &r) == 0) {
 			if (d->opts->once)
 				return 0;
-			cycle += d->cfg->poll_interval * 1000;
-			if (cycle < mono_ms())
-				cycle = mono_ms();
-			wait_until(d, cycle);
+			/* Sleep until the next poll, or until the batch is due. */
+			while (next_poll <= mono_ms())
+				next_poll += d->cfg->poll_interval * 1000;
+			wake = next_poll;
+			if (d->batch.ndocs > 0 && d->batch.opened_ms +
+			    d->cfg->logzio.flush_interval * 1000 < wake)
+				wake = d->batch.opened_ms +
+				    d->cfg->logzio.flush_interval * 1000;
+			wait_until(d, wake);
 			continue;
 		}
 		if ((rc = read_range(d, &r)) == 1)
@@ -701,6 +770,7 @@ start(struct daemon *d)
 		    d->cfg->start_position ? d->cfg->start_position : "end");
 	} else
 		fit_schedule(d);
+	d->cursor = d->group->sched;
 	if (once_aws_open(&d->aws, d->cfg, d->opts->stop, &err) == -1 ||
 	    once_token(&d->aws, d->cfg, &d->token, &err) == -1) {
 		log_errx("%s", err.data ? err.data : "AWS setup failed");
@@ -774,6 +844,7 @@ daemon_run(struct config *cfg, const struct daemon_opts *opts)
 	batch_free(&d.batch);
 	buf_free(&d.doc);
 	free(d.pend);
+	free(d.ids);
 	if (d.have_next)
 		config_free(&d.next);
 	if (d.cfg == &d.live)
