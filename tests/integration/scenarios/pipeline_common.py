@@ -12,10 +12,12 @@ so a whole arrival pattern (late records, bursts) is set up in one call.
 Every assertion about delivery is by eventId: each expected event in the
 documents the listener acknowledged (HTTP 200) exactly once, nothing else.
 """
+import atexit
 import collections
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,12 +35,23 @@ SESSION = DEFAULT_CREDENTIALS[1]
 ACCOUNT = "123456789012"
 
 
+_home = []
+
+
+def _empty_home():
+    """One empty HOME per scenario process, removed when it exits."""
+    if not _home:
+        _home.append(tempfile.mkdtemp(prefix="vpcflowd-it-home-"))
+        atexit.register(shutil.rmtree, _home[0], True)
+    return _home[0]
+
+
 def clean_env(extra=None):
     """The daemon's environment: the fake's session credentials only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")
            and k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy",
                                  "journal_stream", "notify_socket")}
-    env.update({"HOME": tempfile.mkdtemp(prefix="vpcflowd-it-home-"),
+    env.update({"HOME": _empty_home(),
                 "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
                 "AWS_CONFIG_FILE": "/nonexistent/config",
                 "AWS_EC2_METADATA_DISABLED": "true",
