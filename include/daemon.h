@@ -25,7 +25,7 @@
 
 #define DAEMON_SUMMARY_MS	60000	/* the one-line summary at info */
 #define DAEMON_MAX_SPAN_MS	(15 * 60 * 1000)	/* widest range read at once */
-#define DAEMON_PROBE_SPAN_MS	(7LL * 86400 * 1000)	/* widest empty range probed */
+#define DAEMON_PROBE_SPAN_MS	(1LL << 50)	/* widest empty range probed: 35,000 years */
 #define DAEMON_ERROR_WAIT_MAX	300	/* seconds between reads after AWS errors */
 #define DAEMON_STEP_MS		100	/* sleeps are cut in steps this long */
 

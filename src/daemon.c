@@ -139,14 +139,14 @@ daemon_fixed_key(const struct config *a, const struct config *b)
 	return NULL;
 }
 
-/*
- * Sleep until mono_ms() reaches until, in short steps, each checking the
- * flags and the periodic work (summary, watchdog, reload).
- */
 static void	tick(struct daemon *d);
 static int	flush(struct daemon *d, int64_t deadline_ms);
 static void	prune(struct daemon *d);
 
+/*
+ * Sleep until mono_ms() reaches until, in short steps, each checking the
+ * flags and the periodic work (summary, watchdog, reload).
+ */
 static void
 wait_until(struct daemon *d, int64_t until)
 {
@@ -299,8 +299,9 @@ fit_schedule(struct daemon *d)
 }
 
 /*
- * Switch to the reloaded configuration, between ranges (the batch is
- * empty): documents, batching, schedule, pacing, the shipper's options.
+ * Switch to the reloaded configuration between ranges, once the batch
+ * (encoded with the old settings) is shipped: documents, batching,
+ * schedule, pacing, the shipper's options.
  */
 static void
 apply_next(struct daemon *d)
@@ -590,7 +591,8 @@ probe(struct daemon *d, const struct cwl_query *window)
 		    aws_json_call(&d->aws.client, &d->aws.logs, CWL_TARGET,
 		    body.data, &resp, &err) == -1)
 			break;
-		if (cwl_page_parse(&page, resp.data, resp.len, &perr) == 0) {
+		if (cwl_page_parse(&page, resp.data ? resp.data : "", resp.len,
+		    &perr) == 0) {
 			rc = page.nevents > 0 ? 0 : page.next_token ? 2 : 1;
 			buf_reset(&token);
 			if (rc == 2)
@@ -601,9 +603,13 @@ probe(struct daemon *d, const struct cwl_query *window)
 	if (rc == -1 && perr.len > 0)
 		log_warnx("log group %s: FilterLogEvents: %s", q.log_group,
 		    perr.data);
-	else if (rc == -1 && !stopping(d))
+	else if (rc == -1 && !stopping(d)) {
 		log_warnx("log group %s: FilterLogEvents failed: %s (HTTP %ld) "
 		    "%s", q.log_group, err.name, err.status, err.message);
+		if (err.cls == AWSERR_FATAL)
+			log_warnx("log group %s: %s", q.log_group,
+			    awserr_advice(&err));
+	}
 	buf_free(&body);
 	buf_free(&resp);
 	buf_free(&token);

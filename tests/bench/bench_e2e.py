@@ -20,6 +20,12 @@ per distinct record shipped (from the fake's request log), against the
 targets (3 CPU-s per million, 32 MB, 3). Figures, never assertions. The
 fakes are Python: when they are the bottleneck, the wall time says so, not
 the daemon's CPU time. Nothing generated is kept (a temporary directory).
+
+The state_dir is made under BENCH_E2E_STATE_PARENT (default: the temporary
+directory); its file system is printed, since every acknowledged batch
+rewrites the checkpoint file of each stream it touched (up to 1,000 files):
+BENCH_E2E_STATE_PARENT=/dev/shm shows the daemon without that cost.
+BENCH_E2E_WRAP="perf record -g -o F" runs the daemon under a profiler.
 """
 import json
 import os
@@ -89,6 +95,23 @@ def wait_file(path, proc, timeout):
         time.sleep(0.1)
     with open(path) as f:
         return f.read().strip()
+
+
+def fs_type(path):
+    """The file system that holds path, from /proc/mounts ("ext4, discard")."""
+    best, kind = "", "?"
+    path = os.path.realpath(path)
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                _, mnt, fstype, opts = line.split()[:4]
+                inside = path == mnt or path.startswith(mnt.rstrip("/") + "/")
+                if inside and len(mnt) >= len(best):
+                    best = mnt
+                    kind = fstype + (", discard" if "discard" in opts.split(",") else "")
+    except OSError:
+        pass
+    return kind
 
 
 def control(url, ctx, path=""):
@@ -166,6 +189,7 @@ def main():
         shipped = state["event_ids"]
         log.seek(0)
         summary = [l for l in log.read().splitlines() if "stopped: read" in l]
+        print("  state_dir              on %s (%s)" % (fs_type(state_parent), state_parent))
         print("  records shipped        %d of %d (%d duplicates), daemon exit %d"
               % (shipped, N, state["duplicated_event_ids"], os.waitstatus_to_exitcode(status)))
         print("  events/s               %.0f  (wall %.1f s from the first timestamp; the data "

@@ -1,6 +1,8 @@
 """--once: one cycle of the daemon (every range due now, shipped and
 checkpointed), then exit 0; the next --once goes on from there without
 repeating anything, also after listener errors it retried through.
+start_position "beginning" reaches records of days ago in a few requests
+(empty ranges double, ranges with records halve), reading each once.
 --once --output stdout stays the debugging pass (no token, no checkpoint),
 and a configuration without any token source is a configuration error."""
 import os
@@ -53,4 +55,17 @@ with Pipeline(poll=1, max_delay=3, start="-60s") as p:
     rc, err = p.run(["--once"])
     check(rc == 78 and "token" in err, "no token source: exit 78 saying how to set one: %s"
           % tail(err.strip(), 200))
+
+with Pipeline(poll=1, max_delay=3, start="beginning") as p:
+    now = int(time.time() * 1000)
+    old = p.feed(make_events(300, 3, now - 3 * 86400 * 1000, 600, (0, 3), seed=3))
+    recent = p.feed(make_events(300, 3, now - 7200 * 1000, 3600, (0, 3), seed=4))
+    rc, err = p.run(["--once"], timeout=120)
+    check(rc == 0, "start_position beginning: --once exit %s%s" % (rc, "" if rc == 0 else
+                                                                  ": " + tail(err)))
+    check_exactly_once(p.lz.counts(), old + recent, "start_position beginning")
+    calls = p.aws.count("FilterLogEvents")
+    check(calls < 250, "from the epoch to records of 3 days ago and now in %d requests" % calls)
+    check(p.fetched() <= 1.2 * (len(old) + len(recent)),
+          "the backlog is read about once (%d records returned)" % p.fetched())
 done()
