@@ -120,6 +120,7 @@ class Pipeline:
                              token=TOKEN)
         self.write_config()
         self.proc = None
+        self.closed = False
         self.logs = []            # stderr of every run, in order
         self._err = None
 
@@ -194,12 +195,20 @@ class Pipeline:
     def sighup(self):
         self.proc.send_signal(signal.SIGHUP)
 
-    def close(self):
+    def kill(self):
         if self.proc is not None:
             self.proc.kill()
             self.wait()
+
+    def close(self):
+        """Stop everything and remove the temporary directory (once)."""
+        self.kill()
+        if self.closed:
+            return
+        self.closed = True
         self.lz.stop()
         self.aws.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self

@@ -123,6 +123,7 @@ with Pipeline(poll=1, max_delay=2, batch_bytes=20000) as p:
         check_exactly_once(p.lz.counts(), events + last, "unwritable state_dir",
                            allowed_repeats=acked_unsaved)
     finally:
-        p.close()
+        p.kill()
         blocker.close()
+        p.close()
 done()
