@@ -89,6 +89,8 @@ sleep_for(const struct aws_client *c, double seconds)
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		if (c->wait_cb != NULL)
+			c->wait_cb(c->wait_arg);
 	}
 	return -1;
 }

@@ -229,14 +229,12 @@ reload(struct daemon *d)
 	notify_ready();
 }
 
-/* Called often, from every wait: the summary, the watchdog, SIGHUP. */
+/* The watchdog and the summary, when they are due. */
 static void
-tick(struct daemon *d)
+tick_quiet(struct daemon *d)
 {
 	int64_t now = mono_ms();
 
-	if (d->opts->reload != NULL && *d->opts->reload)
-		reload(d);
 	if (d->watchdog_ms > 0 && now >= d->next_watchdog) {
 		notify_watchdog();
 		d->next_watchdog = now + (int64_t)d->watchdog_ms;
@@ -245,6 +243,25 @@ tick(struct daemon *d)
 		summary(d, "summary");
 		d->next_summary = now + DAEMON_SUMMARY_MS;
 	}
+}
+
+/* Called often, from every wait: SIGHUP, the watchdog, the summary. */
+static void
+tick(struct daemon *d)
+{
+	if (d->opts->reload != NULL && *d->opts->reload)
+		reload(d);
+	tick_quiet(d);
+}
+
+/*
+ * The AWS client's wait callback, during pacing and backoff: no reload
+ * there (a KMS-decrypted token would use the client that is waiting).
+ */
+static void
+on_aws_wait(void *arg)
+{
+	tick_quiet(arg);
 }
 
 /* The shipper's wait callback, at least every second while it retries. */
@@ -783,6 +800,8 @@ start(struct daemon *d)
 		buf_free(&err);
 		return 1;
 	}
+	d->aws.client.wait_cb = on_aws_wait;
+	d->aws.client.wait_arg = d;
 	buf_free(&err);
 	if ((d->shipper = open_shipper(d->cfg, d->token.data)) == NULL)
 		return 1;
