@@ -851,9 +851,10 @@ daemon_run(struct config *cfg, const struct daemon_opts *opts)
 		d.watchdog_ms = notify_watchdog_interval_usec() / 1000;
 		d.next_summary = mono_ms() + DAEMON_SUMMARY_MS;
 		log_info("log group %s: shipping to %s, polling every %ld s, "
-		    "%d scan levels up to %ld s", cfg->log_group,
+		    "%d scan level%s up to %ld s", cfg->log_group,
 		    cfg->logzio.url, cfg->poll_interval,
-		    d.group->sched.nlevels, cfg->max_delay);
+		    d.group->sched.nlevels,
+		    d.group->sched.nlevels == 1 ? "" : "s", cfg->max_delay);
 		notify_ready();
 		rc = loop(&d);
 		if (finish(&d) != 0)
