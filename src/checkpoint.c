@@ -29,8 +29,10 @@
 #define TMP_PREFIX	".tmp-"
 #define GROUP_FILE	"group.state"
 #define LOCK_FILE	"lock"
-#define WAY_OUT_STREAM	"move it away to restart that stream from " \
-			"start_position, or restore it from a backup"
+#define WAY_OUT_STREAM	"restore it from a backup, or move it away: that " \
+			"stream then forgets which records of the last " \
+			"max_delay were shipped (some may be shipped twice, " \
+			"none is missed); see vpcflowd(8), CORRUPT CHECKPOINTS"
 #define WAY_OUT_GROUP	"move it away to restart the scan from " \
 			"start_position, or restore it from a backup"
 

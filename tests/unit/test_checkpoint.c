@@ -24,8 +24,10 @@
 #include "schedule.h"
 
 #define T0	1700000000000LL		/* 2023-11-14T22:13:20Z */
-#define WAY_OUT	"; move it away to restart that stream from start_position, " \
-		"or restore it from a backup"
+#define WAY_OUT	"; restore it from a backup, or move it away: that stream " \
+		"then forgets which records of the last max_delay were " \
+		"shipped (some may be shipped twice, none is missed); see " \
+		"vpcflowd(8), CORRUPT CHECKPOINTS"
 
 static uint64_t rng_state = 0x243f6a8885a308d3ULL;
 
