@@ -26,8 +26,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the vpcflowd binary under test")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per script")
-    ap.add_argument("--jobs", type=int, default=int(os.environ.get("VPCFLOWD_TEST_JOBS", "3")),
-                    help="scripts run side by side (default 3, $VPCFLOWD_TEST_JOBS)")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("VPCFLOWD_TEST_JOBS", "2")),
+                    help="scripts run side by side (default 2, $VPCFLOWD_TEST_JOBS)")
     ap.add_argument("only", nargs="*", help="run only scripts whose name contains one of these")
     args = ap.parse_args()
 
@@ -59,7 +59,7 @@ def main():
             why = "timed out after %ds" % args.timeout
         return name, ok, output, why, time.monotonic() - start
 
-    # Scenarios mostly wait (compressed time, backoffs), so a few run side by
+    # Scenarios mostly wait (compressed time, backoffs), so two run side by
     # side; the slow ones start first.
     scripts.sort(key=lambda s: (not any(k in s for k in SLOW_FIRST), s))
     passed = failed = 0

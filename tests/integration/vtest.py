@@ -4,8 +4,10 @@ A scenario calls check(...) for each assertion and finally done(), which
 exits 1 when any check failed. Everything runs on loopback or in temporary
 directories and stops by itself.
 """
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,11 @@ SHARED = os.environ.get("VPCFLOWD_SHARED") or next(
 FLOWLOGS = os.path.join(SHARED, "testdata", "flowlogs")
 
 _failures = []
+
+# Every temporary file or directory a scenario makes (tempfile.*) goes into
+# one directory of its own, removed when the scenario exits.
+tempfile.tempdir = tempfile.mkdtemp(prefix="vpcflowd-it-run-")
+atexit.register(shutil.rmtree, tempfile.tempdir, True)
 
 
 def check(cond, what):
