@@ -40,6 +40,7 @@ struct daemon {
 	struct config		*cfg;		/* in use */
 	struct config		*base;		/* the caller's; the AWS client refers to it */
 	struct config		 live;		/* a reloaded one, when cfg == &live */
+	int			 aws_answered;	/* FilterLogEvents has answered once */
 	struct config		 next;		/* reloaded, applied at the next safe point */
 	int			 have_next;
 
@@ -686,6 +687,11 @@ read_range(struct daemon *d, const struct scan_range *r)
 		empty = st.events == 0;
 	}
 	adapt_span(d, r, empty);
+	if (res == CWL_DONE && !d->aws_answered) {
+		d->aws_answered = 1;
+		notify_status("polling %s: CloudWatch Logs answers",
+		    cfg->log_group);
+	}
 	if (res == CWL_STOPPED || d->sync_failed || stopping(d))
 		return 0;
 	if (res == CWL_ERROR) {
@@ -856,6 +862,8 @@ daemon_run(struct config *cfg, const struct daemon_opts *opts)
 		    d.group->sched.nlevels,
 		    d.group->sched.nlevels == 1 ? "" : "s", cfg->max_delay);
 		notify_ready();
+		notify_status("started: waiting for the first CloudWatch Logs "
+		    "answer");
 		rc = loop(&d);
 		if (finish(&d) != 0)
 			rc = 1;

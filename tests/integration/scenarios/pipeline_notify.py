@@ -43,6 +43,10 @@ with Pipeline(poll=1, max_delay=2) as p:
     p.start(env=env)
     ok = p.wait_shipped([e["eventId"] for e in events], 15)
     check(ok and any(m == "READY=1" for _, m in messages), "READY=1, then records shipped")
+    statuses = [m for _, m in messages if m.startswith("STATUS=")]
+    check(any(m.startswith("STATUS=started: waiting for the first CloudWatch") for m in statuses) and
+          any(m.startswith("STATUS=polling ") for m in statuses),
+          "STATUS says it waits for CloudWatch, then that CloudWatch answers: %r" % statuses[:3])
     p.sighup()
     time.sleep(1)
     started = time.monotonic()
