@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "sigv4.h"
 
@@ -46,23 +47,11 @@ void
 aws_client_init(struct aws_client *c, struct creds_chain *creds,
     double max_rps, volatile int *stop)
 {
-	struct timespec ts;
-
 	memset(c, 0, sizeof(*c));
 	c->creds = creds;
 	c->stop = stop;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ratelimit_init(&c->pacing, max_rps, max_rps > 1 ? max_rps : 1,
-	    (double)ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	    clock_mono_s());
 }
 
 static int
@@ -78,11 +67,11 @@ stopped(const struct aws_client *c)
 static int
 sleep_for(const struct aws_client *c, double seconds)
 {
-	double deadline = mono_now() + seconds, left;
+	double deadline = clock_mono_s() + seconds, left;
 	struct timespec ts;
 
 	while (!stopped(c)) {
-		if ((left = deadline - mono_now()) <= 0)
+		if ((left = deadline - clock_mono_s()) <= 0)
 			return 0;
 		if (left > AWS_SLEEP_SLICE)
 			left = AWS_SLEEP_SLICE;
@@ -101,7 +90,7 @@ pace(struct aws_client *c)
 {
 	double wait;
 
-	while ((wait = ratelimit_take(&c->pacing, mono_now())) > 0)
+	while ((wait = ratelimit_take(&c->pacing, clock_mono_s())) > 0)
 		if (sleep_for(c, wait) == -1)
 			return -1;
 	return stopped(c) ? -1 : 0;

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "config.h"
 #include "cwl.h"
 #include "daemon.h"
@@ -75,18 +76,8 @@ struct daemon {
 	uint64_t		 watchdog_ms;
 };
 
-/* Milliseconds on clock id: CLOCK_REALTIME for data, CLOCK_MONOTONIC for waits. */
-static int64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-#define now_ms()	clock_ms(CLOCK_REALTIME)
-#define mono_ms()	clock_ms(CLOCK_MONOTONIC)
+#define now_ms()	clock_epoch_ms()	/* data */
+#define mono_ms()	clock_mono_ms()		/* waits */
 
 static int
 stopping(const struct daemon *d)

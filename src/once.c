@@ -8,6 +8,7 @@
 #include "aws.h"
 #include "awssetup.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "creds.h"
 #include "cwl.h"
@@ -38,24 +39,6 @@ once_window(const struct config_start *start, int64_t now_ms,
 	}
 	*start_ms = now_ms;
 	return 1;
-}
-
-static double
-monotonic_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t
-epoch_ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Open ep on url for service, or say why not in err. */
@@ -199,7 +182,7 @@ read_to_stdout(struct once_aws *a, const struct config *cfg,
 	struct aws_error err;
 	struct once_out o;
 	enum cwl_result res;
-	double t0 = monotonic_now();
+	double t0 = clock_mono_s();
 
 	memset(&o, 0, sizeof(o));
 	o.cfg = cfg;
@@ -219,7 +202,7 @@ read_to_stdout(struct once_aws *a, const struct config *cfg,
 	    "parse), %" PRIu64 " pages (%" PRIu64 " empty), %" PRIu64
 	    " restarts, %" PRIu64 " bytes out in %.1f s%s%s",
 	    cfg->log_group, st.events, o.parse_errors, st.pages,
-	    st.empty_pages, st.restarts, o.bytes, monotonic_now() - t0,
+	    st.empty_pages, st.restarts, o.bytes, clock_mono_s() - t0,
 	    res == CWL_STOPPED ? "; stopped early" : "",
 	    res == CWL_ERROR ? "; FAILED" : "");
 	return res == CWL_ERROR ? 1 : 0;
@@ -242,7 +225,7 @@ once_run(const struct config *cfg, volatile int *stop)
 	int64_t start_ms, end_ms;
 	int rc = 1;
 
-	if (once_window(&cfg->start, epoch_ms_now(), &start_ms,
+	if (once_window(&cfg->start, clock_epoch_ms(), &start_ms,
 	    &end_ms) == 1) {
 		log_info("once: log group %s: start_position \"%s\" leaves "
 		    "nothing to read up to now", cfg->log_group,

@@ -24,6 +24,7 @@
 
 #include "backoff.h"
 #include "buf.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "shipper.h"
@@ -84,15 +85,6 @@ log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_LEVEL_ERR, 0, fmt, ap);
 	va_end(ap);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* -- batches */
@@ -535,7 +527,7 @@ static int
 giving_up(const struct send_ctx *c)
 {
 	return stopped(c) && (c->deadline_ms == 0 ||
-	    mono_ms() >= c->deadline_ms);
+	    clock_mono_ms() >= c->deadline_ms);
 }
 
 /*
@@ -547,7 +539,7 @@ static void
 pause_ms(struct send_ctx *c, int64_t ms)
 {
 	unsigned gen = c->s->token_gen;
-	int64_t now = mono_ms(), end = now + ms, last_cb = now - SHIPPER_CB_MS;
+	int64_t now = clock_mono_ms(), end = now + ms, last_cb = now - SHIPPER_CB_MS;
 	int64_t step;
 	struct timespec ts;
 
@@ -569,7 +561,7 @@ pause_ms(struct send_ctx *c, int64_t ms)
 		ts.tv_sec = (time_t)(step / 1000);
 		ts.tv_nsec = (long)(step % 1000) * 1000000;
 		nanosleep(&ts, NULL);
-		now = mono_ms();
+		now = clock_mono_ms();
 	}
 }
 
@@ -586,7 +578,7 @@ attempt_client(const struct send_ctx *c, struct http_client **tmp)
 
 	*tmp = NULL;
 	if (!stopped(c) || c->deadline_ms == 0 ||
-	    (left = c->deadline_ms - mono_ms()) >= o.timeout_ms)
+	    (left = c->deadline_ms - clock_mono_ms()) >= o.timeout_ms)
 		return c->s->http;
 	o.timeout_ms = left > 1 ? (long)left : 1;
 	if (o.connect_timeout_ms > o.timeout_ms)
@@ -641,7 +633,7 @@ static void
 retry_wait(struct send_ctx *c, enum ship_result r, const char *why)
 {
 	struct shipper *s = c->s;
-	int64_t now = mono_ms(), delay;
+	int64_t now = clock_mono_ms(), delay;
 
 	s->stats.retries++;
 	s->failures++;

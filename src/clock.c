@@ -1,0 +1,34 @@
+/* clock: monotonic and real time in the units the modules use (include/clock.h). */
+#include <time.h>
+
+#include "clock.h"
+
+static int64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+clock_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t
+clock_epoch_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+double
+clock_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
