@@ -102,8 +102,12 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)
 
 # Benchmarks print figures; they assert nothing about time.
-bench: deps-check $(BIN)
-	sh tests/bench/bench.sh $(BIN)
+bench: deps-check $(BIN) $(BUILD)/bench/bench_ship
+	sh tests/bench/bench.sh $(BIN) $(BUILD)/bench
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # Fuzz targets for every parser of outside input (clang libFuzzer).
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
