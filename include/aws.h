@@ -25,6 +25,7 @@ struct aws_endpoint {
 	char		*region;	/* signing region */
 	char		*service;	/* signing service: "logs", "kms", "sts" */
 	struct http_client *http;	/* its own connection */
+	struct buf	 spare;		/* response storage kept between calls */
 };
 
 /*

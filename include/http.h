@@ -27,6 +27,7 @@ struct http_response {
 	char		*retry_after;	/* "Retry-After" or NULL */
 	int		 transport_error;	/* 1: connect/TLS/timeout/reset: no usable response */
 	int		 timed_out;	/* with transport_error: the timeout fired */
+	int		 aborted;	/* with transport_error: the abort hook said so */
 	char		 error[256];	/* transport error text (no URL, no secret) */
 };
 
@@ -45,6 +46,15 @@ struct http_client;
 /* NULL (logged) when libcurl cannot be set up. */
 struct http_client *http_client_new(const struct http_client_opts *opts);
 void	http_client_free(struct http_client *c);
+
+/*
+ * An abort hook: during a transfer libcurl calls fn(arg) several times a
+ * second (at least once a second while the peer is silent); non-zero ends
+ * the request at once as a transport error with resp->aborted set. So a
+ * SIGTERM does not wait for a request in flight. NULL fn removes it.
+ */
+typedef int (*http_abort_fn)(void *arg);
+void	http_client_set_abort(struct http_client *c, http_abort_fn fn, void *arg);
 
 /*
  * Perform one request. Returns 0 when a response arrived (whatever its

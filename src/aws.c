@@ -225,6 +225,7 @@ void
 aws_endpoint_free(struct aws_endpoint *ep)
 {
 	http_client_free(ep->http);
+	buf_free(&ep->spare);
 	free(ep->url);
 	free(ep->host);
 	free(ep->region);
@@ -444,12 +445,20 @@ refresh_creds(struct aws_client *c, const struct aws_endpoint *ep,
 	return 0;
 }
 
+/* The abort hook of an endpoint's requests: SIGTERM ends one in flight. */
+static int
+stop_requested(void *arg)
+{
+	return *(volatile int *)(uintptr_t)arg != 0;
+}
+
 /* The retry loop shared by both protocols. */
 static int
 aws_call(struct aws_client *c, struct aws_endpoint *ep,
     struct aws_call *call, struct buf *out, struct aws_error *err)
 {
 	struct http_response resp;
+	struct buf swap;
 	struct aws_retry st;
 	struct timespec ts;
 	uint64_t seed;
@@ -470,18 +479,31 @@ aws_call(struct aws_client *c, struct aws_endpoint *ep,
 	set_error(err, AWSERR_TRANSIENT, "Stopped",
 	    "stopped before the request was sent");
 	http_response_init(&resp);
+	/*
+	 * The response grows in storage kept by the endpoint; a 2xx body is
+	 * swapped into out (no copy of a 1 MB page, no regrowth).
+	 */
+	resp.body = ep->spare;
+	buf_init(&ep->spare);
+	http_client_set_abort(ep->http, c->stop != NULL ? stop_requested : NULL,
+	    (void *)(uintptr_t)c->stop);
 	for (attempt = 1, again = 1; again; attempt++) {
 		if (pace(c) == -1 || send_once(c, ep, call, &resp, err) == -1)
 			break;
-		if (resp.transport_error)
+		if (resp.transport_error && resp.aborted) {
+			set_error(err, AWSERR_TRANSIENT, "Stopped",
+			    "stopped while the request was in flight");
+			break;
+		} else if (resp.transport_error)
 			set_error(err, AWSERR_TRANSIENT, resp.timed_out ?
 			    "Timeout" : "ConnectionError", "%s", resp.error);
 		else if (resp.status >= 200 && resp.status < 300) {
 			if (st.failures >= AWS_WARN_AFTER)
 				log_info("%s %s: succeeded after %u failures",
 				    ep->host, call->op, st.failures);
-			buf_reset(out);
-			buf_add(out, resp.body.data, resp.body.len);
+			swap = *out;
+			*out = resp.body;
+			resp.body = swap;
 			memset(err, 0, sizeof(*err));
 			err->status = resp.status;
 			rc = 0;
@@ -506,6 +528,9 @@ aws_call(struct aws_client *c, struct aws_endpoint *ep,
 			break;
 		}
 	}
+	ep->spare = resp.body;
+	buf_reset(&ep->spare);
+	buf_init(&resp.body);
 	http_response_free(&resp);
 	return rc;
 }

@@ -28,6 +28,8 @@ struct http_client {
 	long		 connect_timeout_ms;
 	long		 timeout_ms;
 	size_t		 max_body;
+	http_abort_fn	 abort_fn;
+	void		*abort_arg;
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -36,6 +38,8 @@ struct http_xfer {
 	struct http_response	*resp;
 	size_t			 max_body;
 	int			 too_large;
+	int			 aborted;
+	struct http_client	*client;
 };
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
@@ -186,6 +190,30 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl's progress callback: ask the abort hook whether to go on. */
+static int
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct http_xfer *x = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (x->client->abort_fn(x->client->abort_arg) == 0)
+		return 0;
+	x->aborted = 1;
+	return 1;	/* CURLE_ABORTED_BY_CALLBACK */
+}
+
+void
+http_client_set_abort(struct http_client *c, http_abort_fn fn, void *arg)
+{
+	c->abort_fn = fn;
+	c->abort_arg = arg;
+}
+
 /*
  * The request headers as curl wants them, or NULL (err set) when a name
  * or a value could smuggle a line break. "Expect:" turns off 100-continue.
@@ -252,6 +280,11 @@ set_common(struct http_client *c, struct http_xfer *x)
 	SETOPT(CURLOPT_HEADERDATA, x);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, x);
+	if (c->abort_fn != NULL) {
+		SETOPT(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		SETOPT(CURLOPT_XFERINFODATA, x);
+		SETOPT(CURLOPT_NOPROGRESS, 0L);
+	}
 #undef SETOPT
 	return rc;
 }
@@ -284,7 +317,7 @@ http_request(struct http_client *c, const char *method, const char *url,
     const struct http_header *headers, size_t nheaders,
     const void *body, size_t body_len, struct http_response *resp)
 {
-	struct http_xfer x = { resp, c->max_body, 0 };
+	struct http_xfer x = { resp, c->max_body, 0, 0, c };
 	struct curl_slist *list;
 	CURLcode rc;
 
@@ -317,7 +350,11 @@ http_request(struct http_client *c, const char *method, const char *url,
 	resp->status = 0;
 	resp->transport_error = 1;
 	resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-	if (x.too_large)
+	resp->aborted = x.aborted;
+	if (x.aborted)
+		snprintf(resp->error, sizeof(resp->error),
+		    "request abandoned: stopping");
+	else if (x.too_large)
 		snprintf(resp->error, sizeof(resp->error),
 		    "response body larger than %zu bytes", c->max_body);
 	else

@@ -128,6 +128,16 @@ step_error(int status, const char *type, const char *message)
 	buf_free(&b);
 }
 
+/* Read the request, then answer nothing for 8 s (past the 5 s timeout). */
+#define HANG	"\001hang"
+
+static void
+step_hang(void)
+{
+	assert_true(nsteps < MAX_STEPS);
+	script[nsteps++].text = strdup(HANG);
+}
+
 static void
 step_drop(void)
 {
@@ -196,6 +206,10 @@ serve(int lfd)
 		fflush(rec);
 		text = i < nsteps ? script[i].text : exhausted;
 		i++;
+		if (text != NULL && strcmp(text, HANG) == 0) {
+			sleep(8);
+			continue;
+		}
 		if (text != NULL && write(fd, text, strlen(text)) < 0)
 			_exit(1);
 		/* Hang up; also before a drop, so it happens on a fresh connection. */
@@ -770,6 +784,30 @@ test_stop(void **state)
 	assert_true(server_stop(&f->rec) >= 1);
 }
 
+/*
+ * Stopped while a request is in flight: it is abandoned at once (not after
+ * the 5 s timeout, which would read "Timeout" and be retried), one request.
+ */
+static void
+test_stop_in_flight(void **state)
+{
+	struct fx *f = *state;
+	volatile int stop = 0;
+	pthread_t t;
+
+	step_hang();
+	server_start();
+	client(f, "logs");
+	f->c.stop = &stop;
+	assert_int_equal(pthread_create(&t, NULL, stop_soon, (void *)&stop), 0);
+	assert_int_equal(call(f, "{}"), -1);
+	pthread_join(t, NULL);
+	assert_int_equal(f->err.cls, AWSERR_TRANSIENT);
+	assert_string_equal(f->err.name, "Stopped");
+	assert_non_null(strstr(f->err.message, "in flight"));
+	assert_int_equal(server_stop(&f->rec), 1);
+}
+
 static void
 test_pacing(void **state)
 {
@@ -915,6 +953,7 @@ main(void)
 		FX(test_query_calls),
 		FX(test_no_credentials),
 		FX(test_stop),
+		FX(test_stop_in_flight),
 		FX(test_pacing),
 		cmocka_unit_test(test_endpoint_init),
 	};

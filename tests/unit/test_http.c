@@ -398,6 +398,57 @@ test_timeout(void **state)
 	http_client_free(c);
 }
 
+/* The abort hook: go on for the first `allow` calls, then stop. */
+struct abort_state {
+	int	calls, allow;
+};
+
+static int
+abort_after(void *arg)
+{
+	struct abort_state *a = arg;
+
+	return ++a->calls > a->allow;
+}
+
+/*
+ * A request in flight ends when the hook says so (SIGTERM does not wait for
+ * the 3-second /slow answer), as an abort, not a timeout; a hook that says
+ * go on changes nothing, and the client works after an abort.
+ */
+static void
+test_abort_hook(void **state)
+{
+	struct http_client *c = client(10000, 0);
+	struct abort_state a = { 0, 3 };
+	struct http_response r;
+
+	(void)state;
+	http_response_init(&r);
+	http_client_set_abort(c, abort_after, &a);
+	assert_int_equal(http_request(c, "GET", url("/slow"), NULL, 0, NULL,
+	    0, &r), -1);
+	assert_true(r.transport_error);
+	assert_true(r.aborted);
+	assert_false(r.timed_out);
+	assert_int_equal(a.calls, a.allow + 1);
+	assert_non_null(strstr(r.error, "stopping"));
+
+	a = (struct abort_state){ 0, 1 << 30 };
+	assert_int_equal(http_request(c, "GET", url("/echo"), NULL, 0, NULL,
+	    0, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_false(r.aborted);
+	assert_true(a.calls > 0);
+
+	http_client_set_abort(c, NULL, NULL);
+	assert_int_equal(http_request(c, "GET", url("/echo"), NULL, 0, NULL,
+	    0, &r), 0);
+	assert_int_equal(r.status, 200);
+	http_response_free(&r);
+	http_client_free(c);
+}
+
 static void
 test_redirect_not_followed(void **state)
 {
@@ -557,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_redirect_not_followed),
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_error_text_has_no_url),
+		cmocka_unit_test(test_abort_hook),
 		cmocka_unit_test(test_tls_is_verified),
 		cmocka_unit_test(test_bad_headers_refused),
 		cmocka_unit_test(test_proxy_from_environment),
