@@ -184,7 +184,8 @@ by_hash(const void *a, const void *b)
 
 /*
  * The fresh ids as a record lists them: by increasing hash, each once (an
- * id pruned, then added again, was appended twice).
+ * id pruned, then added again, was appended twice: the later timestamp,
+ * which a prune after the replay keeps longer, stays).
  */
 static void
 fresh_sort(struct stream_state *s)
@@ -192,9 +193,14 @@ fresh_sort(struct stream_state *s)
 	size_t i, w = 0;
 
 	qsort(s->fresh, s->nfresh, sizeof(*s->fresh), by_hash);
-	for (i = 0; i < s->nfresh; i++)
-		if (w == 0 || s->fresh[w - 1].id_hash != s->fresh[i].id_hash)
+	for (i = 0; i < s->nfresh; i++) {
+		if (w > 0 && s->fresh[w - 1].id_hash == s->fresh[i].id_hash) {
+			if (s->fresh[i].timestamp > s->fresh[w - 1].timestamp)
+				s->fresh[w - 1].timestamp =
+				    s->fresh[i].timestamp;
+		} else
 			s->fresh[w++] = s->fresh[i];
+	}
 	s->nfresh = w;
 }
 
