@@ -421,20 +421,33 @@ add_id_line(struct buf *out, const struct seen_id *id)
 	buf_addch(out, '\n');
 }
 
-void
-checkpoint_encode_stream(struct buf *out, const struct stream_state *s)
+/*
+ * The lines a stream file and a journal record share: "key NAME" (key
+ * "name" in the file, "stream" in a record), then the absolute values.
+ */
+static void
+add_stream_values(struct buf *out, const char *key,
+    const struct stream_state *s)
 {
-	const struct seen_id *id;
 	const char *name = s->name != NULL ? s->name : "";
-	size_t start = out->len, i = 0, j = s->seen_main;
 
-	add_magic(out, "stream");
-	buf_addstr(out, "name ");
+	buf_addstr(out, key);
+	buf_addch(out, ' ');
 	pct_encode(out, name, strlen(name));
 	buf_addch(out, '\n');
 	add_i64_line(out, "last_timestamp", s->last_timestamp);
 	add_i64_line(out, "last_ingestion", s->last_ingestion);
 	add_u64_line(out, "shipped", s->shipped);
+}
+
+void
+checkpoint_encode_stream(struct buf *out, const struct stream_state *s)
+{
+	const struct seen_id *id;
+	size_t start = out->len, i = 0, j = s->seen_main;
+
+	add_magic(out, "stream");
+	add_stream_values(out, "name", s);
 	add_u64_line(out, "seen", s->nseen);
 	buf_grow(out, s->nseen * 40);
 	/* Both runs, merged: the file lists the ids by increasing hash. */
@@ -485,15 +498,9 @@ static void
 add_record_stream(struct buf *out, const struct stream_state *s,
     const struct seen_id *ids, size_t n)
 {
-	const char *name = s->name != NULL ? s->name : "";
 	size_t i;
 
-	buf_addstr(out, "stream ");
-	pct_encode(out, name, strlen(name));
-	buf_addch(out, '\n');
-	add_i64_line(out, "last_timestamp", s->last_timestamp);
-	add_i64_line(out, "last_ingestion", s->last_ingestion);
-	add_u64_line(out, "shipped", s->shipped);
+	add_stream_values(out, "stream", s);
 	add_u64_line(out, "added", n);
 	buf_grow(out, n * 40);
 	for (i = 0; i < n; i++)

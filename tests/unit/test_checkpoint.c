@@ -1228,6 +1228,9 @@ size_of(const char *path)
 	return sb.st_size;
 }
 
+static const char *const names3[] = { "eni-a", "eni-b", "new one/\xc3\xa9",
+    NULL };
+
 /* Everything the store holds of the streams names and the group, encoded. */
 static void
 encode_state(struct checkpoint_store *st, const char *const *names,
@@ -1262,6 +1265,48 @@ assert_reopens_to(const char *dir, const char *const *names,
 	return st;
 }
 
+/* Close st; dir reopened holds exactly want (names3). */
+static void
+close_reopens_to(struct checkpoint_store *st, const char *dir,
+    const struct buf *want)
+{
+	checkpoint_close(st);
+	checkpoint_close(assert_reopens_to(dir, names3, want));
+}
+
+/* A journal test: its directory, the journal's path, err and want. */
+struct jt {
+	char		*dir, *jpath;
+	struct buf	 err, want;
+};
+
+static int
+setup_journal(void **state)
+{
+	struct jt *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || setup_dir(state) == -1)
+		return -1;
+	t->dir = *state;
+	t->jpath = path_of(t->dir, "journal");
+	*state = t;
+	return 0;
+}
+
+static int
+teardown_journal(void **state)
+{
+	struct jt *t = *state;
+
+	*state = t->dir;
+	teardown_dir(state);
+	free(t->jpath);
+	buf_free(&t->err);
+	buf_free(&t->want);
+	free(t);
+	return 0;
+}
+
 /* A batch acknowledged: n new ids in stream name, the group moved on. */
 static void
 batch(struct checkpoint_store *st, const char *name, int n, int64_t ts)
@@ -1290,17 +1335,17 @@ journal_store(const char *dir)
 	return st;
 }
 
-static const char *const names3[] = { "eni-a", "eni-b", "new one/\xc3\xa9",
-    NULL };
 
 static void
 test_journal_append(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal"), *a = path_of(dir,
-	    "streams/eni-a.ckpt"), *gpath = path_of(dir, "group.state");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
+	char *a = path_of(dir, "streams/eni-a.ckpt"), *gpath = path_of(dir,
+	    "group.state");
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, abefore = BUF_INIT, gbefore = BUF_INIT,
+	struct buf abefore = BUF_INIT, gbefore = BUF_INIT,
 	    now = BUF_INIT, j = BUF_INIT;
 	off_t len;
 
@@ -1310,7 +1355,7 @@ test_journal_append(void **state)
 	read_bytes(a, &abefore);
 	read_bytes(gpath, &gbefore);
 	batch(st, "eni-a", 2, T0 + 1000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	assert_false(checkpoint_stream(st, "eni-a")->dirty);
 	/* The files are as they were; the journal has the record. */
 	read_bytes(a, &now);
@@ -1326,18 +1371,16 @@ test_journal_append(void **state)
 	assert_int_equal(count_entries(dir, ".tmp-"), 0);
 	/* Nothing dirty, group unchanged: nothing appended. */
 	len = size_of(jpath);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	assert_int_equal(size_of(jpath), len);
 	/* Only the group changed: a record with the group alone. */
 	checkpoint_group(st)->duplicates++;
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	read_bytes(jpath, &j);
 	assert_non_null(strstr(j.data + len, "record\ngroup\n"));
 	checkpoint_close(st);
-	free(jpath);
 	free(a);
 	free(gpath);
-	buf_free(&err);
 	buf_free(&abefore);
 	buf_free(&gbefore);
 	buf_free(&now);
@@ -1347,11 +1390,12 @@ test_journal_append(void **state)
 static void
 test_journal_reopen(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	struct checkpoint_store *st;
 	struct stream_state *s;
-	struct buf err = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+	struct buf got = BUF_INIT;
 	int64_t horizon = T0 + 51;
 	int i;
 
@@ -1361,69 +1405,62 @@ test_journal_reopen(void **state)
 		batch(st, names3[2], 1, T0 + 1000 * i + 7);
 		if (i == 2)
 			checkpoint_group(st)->rejected = 9;
-		assert_int_equal(checkpoint_sync(st, &err), 0);
+		assert_int_equal(checkpoint_sync(st, err), 0);
 	}
 	/* An id pruned, then added again: appended twice to fresh. */
 	s = checkpoint_stream(st, "eni-b");
 	stream_seen_add(s, T0 + 50, 42);
 	checkpoint_foreach(st, prune_cb, &horizon);
 	stream_seen_add(s, T0 + 52, 42);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
-	encode_state(st, names3, &want);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
 	assert_true(size_of(jpath) > (off_t)strlen(JOURNAL_HEAD));
 	checkpoint_close(st);
 
 	/* The files' ids below the horizon come back until the prune. */
-	st = checkpoint_open(dir, &err);
+	st = checkpoint_open(dir, err);
 	assert_non_null(st);
 	assert_int_equal(checkpoint_stream(st, "eni-b")->nseen, 4);
 	checkpoint_foreach(st, prune_cb, &horizon);
 	encode_state(st, names3, &got);
-	assert_string_equal(got.data, want.data);
+	assert_string_equal(got.data, want->data);
 	assert_int_equal(checkpoint_stream(st, "eni-a")->nseen, 160);
 	assert_false(checkpoint_stream(st, "eni-a")->dirty);
 	assert_int_equal(checkpoint_stream(st, "eni-a")->nfresh, 0);
 	/* Records found: the first sync compacts. */
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
-	checkpoint_close(st);
-	checkpoint_close(assert_reopens_to(dir, names3, &want));
-	free(jpath);
-	buf_free(&err);
-	buf_free(&want);
+	close_reopens_to(st, dir, want);
 	buf_free(&got);
 }
 
 static void
 test_journal_compact(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	char *a = path_of(dir, "streams/eni-a.ckpt");
 	struct checkpoint_store *st;
 	struct stream_state back;
-	struct buf err = BUF_INIT, want = BUF_INIT, file = BUF_INIT;
+	struct buf file = BUF_INIT;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 10, T0 + 1000);
 	batch(st, names3[2], 10, T0 + 2000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
-	encode_state(st, names3, &want);
-	assert_int_equal(checkpoint_compact(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_compact(st, err), 0);
 	read_bytes(jpath, &file);
 	assert_string_equal(file.data, JOURNAL_HEAD);
 	read_bytes(a, &file);
 	assert_int_equal(checkpoint_decode_stream(&back, file.data, file.len,
-	    &err), 0);
+	    err), 0);
 	assert_same_stream(&back, checkpoint_stream(st, "eni-a"));
 	stream_state_free(&back);
 	assert_int_equal(count_entries(dir, ".tmp-"), 0);
-	checkpoint_close(st);
-	checkpoint_close(assert_reopens_to(dir, names3, &want));
-	free(jpath);
+	close_reopens_to(st, dir, want);
 	free(a);
-	buf_free(&err);
-	buf_free(&want);
 	buf_free(&file);
 }
 
@@ -1435,11 +1472,12 @@ test_journal_compact(void **state)
 static void
 test_journal_replay_older(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	struct checkpoint_store *st;
 	struct group_state *g;
-	struct buf err = BUF_INIT, want = BUF_INIT, old = BUF_INIT;
+	struct buf old = BUF_INIT;
 	int64_t old_pos;
 	int i;
 
@@ -1447,64 +1485,62 @@ test_journal_replay_older(void **state)
 	for (i = 0; i < 3; i++) {
 		batch(st, "eni-a", 5, T0 + 1000 * i);
 		batch(st, names3[2], 2, T0 + 1000 * i + 3);
-		assert_int_equal(checkpoint_sync(st, &err), 0);
+		assert_int_equal(checkpoint_sync(st, err), 0);
 	}
 	read_bytes(jpath, &old);
-	encode_state(st, names3, &want);
-	assert_int_equal(checkpoint_compact(st, &err), 0);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_compact(st, err), 0);
 	checkpoint_close(st);
 	write_bytes(jpath, old.data, old.len);	/* the crash */
-	checkpoint_close(assert_reopens_to(dir, names3, &want));
+	checkpoint_close(assert_reopens_to(dir, names3, want));
 
 	/* Files newer by a whole batch than the last record. */
-	st = checkpoint_open(dir, &err);
+	st = checkpoint_open(dir, err);
 	assert_non_null(st);
-	assert_int_equal(checkpoint_sync(st, &err), 0);	/* compacts */
+	assert_int_equal(checkpoint_sync(st, err), 0);	/* compacts */
 	batch(st, "eni-a", 5, T0 + 8000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	old_pos = checkpoint_group(st)->sched.pos_ms[0];
 	read_bytes(jpath, &old);
 	batch(st, "eni-a", 5, T0 + 9000);
 	checkpoint_group(st)->duplicates += 4;
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	g = checkpoint_group(st);
-	assert_int_equal(checkpoint_compact(st, &err), 0);
+	assert_int_equal(checkpoint_compact(st, err), 0);
 	g->sched.pos_ms[0] = old_pos;	/* what the replay gives back */
-	encode_state(st, names3, &want);
+	encode_state(st, names3, want);
 	checkpoint_close(st);
 	write_bytes(jpath, old.data, old.len);
-	st = assert_reopens_to(dir, names3, &want);
+	st = assert_reopens_to(dir, names3, want);
 	assert_true(checkpoint_stream(st, "eni-a")->shipped == 3 + 25);
 	assert_true(checkpoint_group(st)->shipped == 123456 + 15 + 6 + 10);
 	assert_int_equal(checkpoint_group(st)->sched.pos_ms[0], T0 + 8000);
 	assert_true(checkpoint_group(st)->duplicates == 99 + 4);
 	checkpoint_close(st);
-	free(jpath);
-	buf_free(&err);
-	buf_free(&want);
 	buf_free(&old);
 }
 
 static void
 test_journal_torn(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, want2 = BUF_INIT, want3 = BUF_INIT,
+	struct buf want2 = BUF_INIT, want3 = BUF_INIT,
 	    j = BUF_INIT;
 	static const size_t cuts[] = { 1, 3, 15, 16, 40 };
 	size_t i;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 5, T0 + 1000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	batch(st, names3[2], 5, T0 + 2000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	encode_state(st, names3, &want2);
 	batch(st, "eni-b", 5, T0 + 3000);
 	batch(st, "eni-a", 1, T0 + 3000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	encode_state(st, names3, &want3);
 	checkpoint_close(st);
 	read_bytes(jpath, &j);
@@ -1525,12 +1561,10 @@ test_journal_torn(void **state)
 	write_bytes(jpath, j.data, j.len);
 	st = assert_reopens_to(dir, names3, &want3);
 	/* The torn tail is never appended to: the first sync compacts. */
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
 	checkpoint_close(st);
 	checkpoint_close(assert_reopens_to(dir, names3, &want3));
-	free(jpath);
-	buf_free(&err);
 	buf_free(&want2);
 	buf_free(&want3);
 	buf_free(&j);
@@ -1551,21 +1585,22 @@ fix_crc(struct buf *j, size_t from)
 static void
 test_journal_damaged(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, j = BUF_INIT, bad = BUF_INIT;
+	struct buf j = BUF_INIT, bad = BUF_INIT;
 	size_t second, third;
 	char *p;
 	int k;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 5, T0 + 1000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	batch(st, "eni-b", 5, T0 + 2000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	batch(st, "eni-a", 5, T0 + 3000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	checkpoint_close(st);
 	read_bytes(jpath, &j);
 	second = (size_t)(strstr(j.data + strlen(JOURNAL_HEAD) + 1,
@@ -1618,9 +1653,7 @@ test_journal_damaged(void **state)
 	assert_open_fails(dir, jpath, "empty file", WAY_OUT_J);
 	/* Moved away: the files alone. */
 	write_bytes(jpath, j.data, j.len);
-	checkpoint_close(checkpoint_open(dir, &err));
-	free(jpath);
-	buf_free(&err);
+	checkpoint_close(checkpoint_open(dir, err));
 	buf_free(&j);
 	buf_free(&bad);
 }
@@ -1628,11 +1661,12 @@ test_journal_damaged(void **state)
 static void
 test_journal_max(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	char *a = path_of(dir, "streams/eni-a.ckpt");
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, want = BUF_INIT, file = BUF_INIT,
+	struct buf file = BUF_INIT,
 	    first = BUF_INIT;
 	int i, compactions = 0;
 	off_t len, prev = (off_t)strlen(JOURNAL_HEAD);
@@ -1642,7 +1676,7 @@ test_journal_max(void **state)
 	read_bytes(a, &first);
 	for (i = 0; i < 40; i++) {
 		batch(st, "eni-a", 3, T0 + 1000 * i);
-		assert_int_equal(checkpoint_sync(st, &err), 0);
+		assert_int_equal(checkpoint_sync(st, err), 0);
 		len = size_of(jpath);
 		assert_true(len <= 2000);
 		if (len < prev) {
@@ -1654,13 +1688,9 @@ test_journal_max(void **state)
 	assert_true(compactions >= 5);
 	read_bytes(a, &file);
 	assert_string_not_equal(file.data, first.data);
-	encode_state(st, names3, &want);
-	checkpoint_close(st);
-	checkpoint_close(assert_reopens_to(dir, names3, &want));
-	free(jpath);
+	encode_state(st, names3, want);
+	close_reopens_to(st, dir, want);
 	free(a);
-	buf_free(&err);
-	buf_free(&want);
 	buf_free(&file);
 	buf_free(&first);
 }
@@ -1668,36 +1698,37 @@ test_journal_max(void **state)
 static void
 test_journal_append_fails(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	struct checkpoint_store *st;
 	struct stream_state *s;
-	struct buf err = BUF_INIT, want = BUF_INIT, j = BUF_INIT;
+	struct buf j = BUF_INIT, after = BUF_INIT;
 	struct rlimit rl, small;
 	off_t len;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 5, T0 + 1000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	len = size_of(jpath);
 	s = checkpoint_stream(st, "eni-a");
 	batch(st, "eni-a", 5, T0 + 2000);
 	checkpoint_inject_error(st, ENOSPC);
 	errno = 0;
-	assert_int_equal(checkpoint_sync(st, &err), -1);
+	assert_int_equal(checkpoint_sync(st, err), -1);
 	assert_int_equal(errno, ENOSPC);
-	assert_true(strstr(err.data, "/journal: write: ") != NULL &&
-	    strstr(err.data, strerror(ENOSPC)) != NULL);
+	assert_true(strstr(err->data, "/journal: write: ") != NULL &&
+	    strstr(err->data, strerror(ENOSPC)) != NULL);
 	assert_true(s->dirty);
 	assert_int_equal(size_of(jpath), len);
 	checkpoint_inject_error(st, 0);
-	assert_int_equal(checkpoint_sync(st, &err), 0);	/* compacts */
+	assert_int_equal(checkpoint_sync(st, err), 0);	/* compacts */
 	assert_false(s->dirty);
 	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
 
 	/* A real short write (file size limit): cut back to the last record. */
 	batch(st, "eni-b", 5, T0 + 3000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	len = size_of(jpath);
 	read_bytes(jpath, &j);
 	batch(st, "eni-a", 500, T0 + 4000);
@@ -1706,63 +1737,61 @@ test_journal_append_fails(void **state)
 	small.rlim_cur = (rlim_t)len + 100;
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	buf_reset(&err);
-	assert_int_equal(checkpoint_sync(st, &err), -1);
+	buf_reset(err);
+	assert_int_equal(checkpoint_sync(st, err), -1);
 	assert_int_equal(errno, EFBIG);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	signal(SIGXFSZ, SIG_DFL);
-	assert_non_null(strstr(err.data, "/journal: write: "));
-	assert_int_equal(size_of(jpath), len);
+	assert_non_null(strstr(err->data, "/journal: write: "));
+	read_bytes(jpath, &after);
+	assert_int_equal(after.len, len);
+	assert_memory_equal(after.data, j.data, j.len);
 	assert_true(s->dirty);
-	encode_state(st, names3, &want);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
-	checkpoint_close(st);
-	checkpoint_close(assert_reopens_to(dir, names3, &want));
-	free(jpath);
-	buf_free(&err);
-	buf_free(&want);
+	close_reopens_to(st, dir, want);
 	buf_free(&j);
+	buf_free(&after);
 }
 
 static void
 test_journal_status(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, out = BUF_INIT, j = BUF_INIT;
+	struct buf out = BUF_INIT, j = BUF_INIT;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 40, T0 + 1);
 	fill_stream(checkpoint_stream(st, "only-journaled"), 7, T0 - 6);
 	checkpoint_group(st)->duplicates = 1000;
-	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);
 	checkpoint_close(st);
-	assert_int_equal(status(dir, T0 + 60000, &out, &err), 0);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), 0);
 	assert_non_null(strstr(out.data, "\neni-a           "
 	    "2023-11-14T22:13:20Z  59s       43\n"));
 	assert_non_null(strstr(out.data, "\nonly-journaled  "
 	    "2023-11-14T22:13:20Z  1m        7\n"));
 	assert_non_null(strstr(out.data, "shipped 123496, rejected 7, parse "
 	    "errors 3, duplicates skipped 1000\n"));
-	assert_int_equal(err.len, 0);
+	assert_int_equal(err->len, 0);
 	/* A torn last record: ignored, as the daemon drops it. */
 	read_bytes(jpath, &j);
 	write_bytes(jpath, j.data, j.len - 5);
-	assert_int_equal(status(dir, T0 + 60000, &out, &err), 0);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), 0);
 	assert_null(strstr(out.data, "only-journaled"));
-	assert_int_equal(err.len, 0);
+	assert_int_equal(err->len, 0);
 	/* Damaged: named like a damaged file, the rest still shown. */
 	j.data[strlen(JOURNAL_HEAD) + 20] ^= 1;
 	buf_addstr(&j, "record\n");
 	write_bytes(jpath, j.data, j.len);
-	assert_int_equal(status(dir, T0 + 60000, &out, &err), -1);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), -1);
 	assert_non_null(strstr(out.data, "\neni-b "));
-	assert_non_null(strstr(err.data, "/journal: line 2: "));
-	assert_non_null(strstr(err.data, WAY_OUT_J));
-	free(jpath);
-	buf_free(&err);
+	assert_non_null(strstr(err->data, "/journal: line 2: "));
+	assert_non_null(strstr(err->data, WAY_OUT_J));
 	buf_free(&out);
 	buf_free(&j);
 }
@@ -1801,17 +1830,18 @@ snapshot(const char *dir, struct buf *out)
 static void
 test_journal_open_writes_nothing(void **state)
 {
-	const char *dir = *state;
-	char *jpath = path_of(dir, "journal");
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
 	struct checkpoint_store *st;
-	struct buf err = BUF_INIT, before = BUF_INIT, after = BUF_INIT,
-	    want = BUF_INIT, j = BUF_INIT;
+	struct buf before = BUF_INIT, after = BUF_INIT,
+	    j = BUF_INIT;
 
 	st = journal_store(dir);
 	batch(st, "eni-a", 5, T0 + 1000);
 	batch(st, names3[2], 5, T0 + 1000);
-	assert_int_equal(checkpoint_sync(st, &err), 0);
-	encode_state(st, names3, &want);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
 	checkpoint_close(st);
 	read_bytes(jpath, &j);
 	buf_addstr(&j, "record\nstream eni-a\nlast_ti");
@@ -1819,20 +1849,19 @@ test_journal_open_writes_nothing(void **state)
 	snapshot(dir, &before);
 	usleep(20000);
 	/* Records to replay, then a torn one: still nothing written. */
-	st = assert_reopens_to(dir, names3, &want);
+	st = assert_reopens_to(dir, names3, want);
 	checkpoint_close(st);
 	snapshot(dir, &after);
 	assert_string_equal(before.data, after.data);
-	free(jpath);
-	buf_free(&err);
 	buf_free(&before);
 	buf_free(&after);
-	buf_free(&want);
 	buf_free(&j);
 }
 
 #define STORE_TEST(f)	cmocka_unit_test_setup_teardown(f, setup_dir, \
 			    teardown_dir)
+#define JOURNAL_TEST(f)	cmocka_unit_test_setup_teardown(f, setup_journal, \
+			    teardown_journal)
 
 int
 main(void)
@@ -1857,16 +1886,16 @@ main(void)
 		STORE_TEST(test_store_prune),
 		STORE_TEST(test_status),
 		STORE_TEST(test_status_empty),
-		STORE_TEST(test_journal_append),
-		STORE_TEST(test_journal_reopen),
-		STORE_TEST(test_journal_compact),
-		STORE_TEST(test_journal_replay_older),
-		STORE_TEST(test_journal_torn),
-		STORE_TEST(test_journal_damaged),
-		STORE_TEST(test_journal_max),
-		STORE_TEST(test_journal_append_fails),
-		STORE_TEST(test_journal_status),
-		STORE_TEST(test_journal_open_writes_nothing),
+		JOURNAL_TEST(test_journal_append),
+		JOURNAL_TEST(test_journal_reopen),
+		JOURNAL_TEST(test_journal_compact),
+		JOURNAL_TEST(test_journal_replay_older),
+		JOURNAL_TEST(test_journal_torn),
+		JOURNAL_TEST(test_journal_damaged),
+		JOURNAL_TEST(test_journal_max),
+		JOURNAL_TEST(test_journal_append_fails),
+		JOURNAL_TEST(test_journal_status),
+		JOURNAL_TEST(test_journal_open_writes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
