@@ -8,10 +8,13 @@
  *                           checkpoint_file_name), holding the stream's name,
  *                           newest event timestamp, events shipped, and the
  *                           eventIds shipped inside the max_delay horizon
+ *   journal                 what every checkpoint_sync since the last
+ *                           compaction acknowledged, appended (see below)
  *   lock                    flock(2)ed while a daemon has the store open
  *
  * Every file is versioned and checksummed (CRC-32 over the content) and
- * written atomically: temporary file, fsync, rename, fsync of the directory.
+ * written atomically: temporary file, fsync, rename, fsync of the directory;
+ * the journal alone is appended to, one record a sync, then fdatasync.
  * A file that does not decode is an error naming the file and the way out,
  * never a silent restart. The encoding is a pure core (tested and fuzzed
  * without files); the file I/O is a thin layer around it.
@@ -35,6 +38,31 @@
  * The last line is "crc32 " and the CRC-32 (zlib) of every byte before that
  * line, 8 lower-case hex digits. Decoding is strict: a file is accepted only
  * if it is exactly what the encoder would write for what it holds.
+ *
+ * Journal format: the line "vpcflowd-journal 1", then records, each
+ * checksummed on its own (a record's "crc32" line is the CRC-32 of the
+ * record's bytes from its "record" line on):
+ *
+ *   record                       one line per stream dirty since the
+ *   stream eni-0a1b2c3d-all      last record (any order, each once),
+ *   last_timestamp 1700000000000 values absolute as in the .ckpt file,
+ *   last_ingestion 1700000300000 but "added" lists only the ids added
+ *   shipped 1234                 since the previous record (by hash)
+ *   added 1
+ *   1700000000000 9a07...
+ *   group                        when the group changed since it was
+ *   poll_ms 30000                last journaled or written: the group
+ *   ...                          file's lines between its first line
+ *   duplicates 12                and its "crc32" line
+ *   crc32 5e6f7a8b
+ *
+ * A record holds at least one stream or the group. Replaying is idempotent,
+ * and safe over files newer than the records (a crash between compaction's
+ * file writes and the journal's replacement): a stream's shipped is the
+ * larger, its last_timestamp (with last_ingestion) the later, its ids the
+ * union; the last group record's levels and positions replace the group's
+ * (an older position only means reading again: the ids skip what was
+ * shipped) and its totals are the larger.
  */
 #ifndef VPCFLOWD_CHECKPOINT_H
 #define VPCFLOWD_CHECKPOINT_H
@@ -48,6 +76,7 @@
 
 #define CHECKPOINT_VERSION	1
 #define CHECKPOINT_NAME_MAX	200	/* checkpoint_file_name, less ".ckpt" */
+#define CHECKPOINT_JOURNAL_MAX	(32u << 20)	/* compaction past this size */
 
 /* A shipped event remembered for de-duplication: its timestamp and the
  * 64-bit hash of its eventId (collisions: ~1e-8 at a million ids). */
@@ -71,7 +100,9 @@ struct stream_state {
 	uint64_t	 shipped;	/* events shipped, all time */
 	struct seen_id	*seen;		/* two runs sorted by id_hash, see above */
 	size_t		 nseen, seen_cap, seen_main;
-	int		 dirty;		/* changed since it was last written */
+	struct seen_id	*fresh;		/* ids added since the last sync */
+	size_t		 nfresh, fresh_cap;
+	int		 dirty;		/* changed since the last sync */
 };
 
 struct group_state {
@@ -84,7 +115,9 @@ uint64_t checkpoint_id_hash(const char *event_id, size_t len);
 
 /*
  * Seen-set operations. Add only what the listener acknowledged: a sync
- * writes whatever the set holds. Adding an id already there does nothing.
+ * writes whatever the set holds. Adding an id already there does nothing;
+ * an id really added is also appended to fresh, which the store's sync
+ * journals and clears.
  */
 int	stream_seen_has(const struct stream_state *s, uint64_t id_hash);
 void	stream_seen_add(struct stream_state *s, int64_t timestamp, uint64_t id_hash);
@@ -117,6 +150,41 @@ int	checkpoint_decode_group(struct group_state *g, const char *data,
 	    size_t len, struct buf *err);
 
 /*
+ * A journal record as checkpoint_decode_journal hands it over: the streams
+ * it names, each with its absolute values and, in seen[0..nseen) (one run,
+ * by increasing hash), only the ids the record adds; the group when
+ * has_group. off and len locate the record in the journal's bytes.
+ */
+struct journal_record {
+	struct stream_state	*streams;
+	size_t			 nstreams;
+	int			 has_group;
+	struct group_state	 group;
+	size_t			 off, len;
+};
+
+/*
+ * Pure journal coding. checkpoint_encode_journal_header appends the first
+ * line; checkpoint_encode_record one record (r's streams' seen runs sorted,
+ * without repeats; at least one stream or the group).
+ * checkpoint_decode_journal checks the header, then hands each record in
+ * turn to fn (the record is freed when fn returns; fn returns 0, or -1 to
+ * stop the decoding, which then returns -1 with what fn appended to err).
+ * Returns 0 with *good_len the length of the header and the good records:
+ * less than len when the bytes after them are a torn last record (a crash
+ * while it was appended: incomplete, or failing its checksum, with no other
+ * record after its start). Returns -1 after appending the reason (one line:
+ * "line N: ...", no file name) for a bad header, a damaged record followed
+ * by another, or a record that does not decode strictly (what the encoder
+ * would write for what it holds, no stream twice).
+ */
+void	checkpoint_encode_journal_header(struct buf *out);
+void	checkpoint_encode_record(struct buf *out, const struct journal_record *r);
+int	checkpoint_decode_journal(const char *data, size_t len,
+	    size_t *good_len, int (*fn)(void *arg,
+	    const struct journal_record *r), void *arg, struct buf *err);
+
+/*
  * A file name safe for any stream name, appended to out: the name
  * percent-encoded as in the files (a leading '.' too, so it is never
  * hidden); when that is longer than CHECKPOINT_NAME_MAX, a prefix of it,
@@ -137,11 +205,14 @@ struct checkpoint_store;
  * state_dir (a second vpcflowd on it is refused), remove temporary files a
  * crash left (".tmp-*"), load group.state (none: group->sched.nlevels is 0,
  * the caller initializes it from start_position) and every .ckpt file in
- * streams/.
- * Returns NULL after appending one line to err: "FILE: reason; move it away
- * to restart that stream from start_position, or restore it from a backup"
- * for a file that cannot be read or decoded, or two files holding the same
- * stream.
+ * streams/, then replay the journal over them (none is fine). Nothing is
+ * written: a torn last record is dropped with a notice (its batch is
+ * shipped again), and when the journal had records, a torn one or none at
+ * all, the first checkpoint_sync compacts. Ids below the horizon that the
+ * replay brings back are for the caller to prune, as for the files.
+ * Returns NULL after appending one line to err: "FILE: reason; way out"
+ * for a file that cannot be read or decoded, two files holding the same
+ * stream, or a damaged journal.
  */
 struct checkpoint_store *checkpoint_open(const char *state_dir, struct buf *err);
 void	checkpoint_close(struct checkpoint_store *st);
@@ -152,25 +223,44 @@ struct stream_state *checkpoint_stream(struct checkpoint_store *st, const char *
 void	checkpoint_foreach(struct checkpoint_store *st,
 	    void (*fn)(void *arg, struct stream_state *s), void *arg);
 /*
- * Write every dirty stream, then the group file when it changed (and has
- * levels), atomically; one fsync of each directory after its renames.
+ * Make every dirty stream and the group (when it changed and has levels)
+ * durable: one record appended to the journal with one write and one
+ * fdatasync; no stream file is written. Once it returned 0, no crash loses
+ * that state. It compacts instead when the journal would pass its limit
+ * (CHECKPOINT_JOURNAL_MAX), after a failure, and at the first sync after
+ * checkpoint_open found records, a torn record or no journal.
  * Returns 0, or -1 with errno and "FILE: what: strerror" in err (ENOSPC,
  * EROFS, EACCES ...); what was not written for sure stays dirty for the
- * next try, and the group file is not written after a stream failed.
+ * next try, a failed append is cut off the journal, and the next sync
+ * compacts.
  */
 int	checkpoint_sync(struct checkpoint_store *st, struct buf *err);
 /*
- * Tests: make every following file write of checkpoint_sync fail with errno
- * errnum (ENOSPC: a full disk, EROFS ...) until called again with 0.
+ * Compaction: write every stream changed since the last compaction, then
+ * the group file when it changed, each atomically, fsync both directories,
+ * then replace the journal by one holding its first line alone (atomically,
+ * directory fsynced). A crash at any point leaves files and journal that
+ * replay to the state of the last sync or later. Returns as checkpoint_sync
+ * (the daemon calls it when it stops).
+ */
+int	checkpoint_compact(struct checkpoint_store *st, struct buf *err);
+/* Tests: the journal size past which checkpoint_sync compacts. */
+void	checkpoint_set_journal_max(struct checkpoint_store *st, size_t max);
+/*
+ * Tests: make every following file write and journal append of
+ * checkpoint_sync and checkpoint_compact fail with errno errnum (ENOSPC: a
+ * full disk, EROFS ...) until called again with 0.
  */
 void	checkpoint_inject_error(struct checkpoint_store *st, int errnum);
 
 /*
- * --status: from the files alone (no AWS, no lock, nothing written): a
- * table STREAM, LAST EVENT (ISO-8601 UTC), LAG, SHIPPED sorted by stream
- * name, then the group's scan positions (as ages) and totals. Returns 0, or
- * -1 after appending to err why state_dir cannot be read or which files are
- * damaged (one line each; the readable ones are still printed).
+ * --status: from the files and the journal replayed over them (no AWS, no
+ * lock, nothing written; a torn last record ignored, as the daemon drops
+ * it): a table STREAM, LAST EVENT (ISO-8601 UTC), LAG, SHIPPED sorted by
+ * stream name, then the group's scan positions (as ages) and totals.
+ * Returns 0, or -1 after appending to err why state_dir cannot be read or
+ * which files are damaged (one line each; the readable ones are still
+ * printed, with the journal's records before a damaged one).
  */
 int	checkpoint_print_status(const char *state_dir, int64_t now_ms, FILE *fp,
 	    struct buf *err);

@@ -28,6 +28,7 @@
 #define SEEN_TAIL_MAX	1024
 #define TMP_PREFIX	".tmp-"
 #define GROUP_FILE	"group.state"
+#define JOURNAL_FILE	"journal"
 #define LOCK_FILE	"lock"
 #define WAY_OUT_STREAM	"restore it from a backup, or move it away: that " \
 			"stream then forgets which records of the last " \
@@ -35,6 +36,11 @@
 			"none is missed); see vpcflowd(8), CORRUPT CHECKPOINTS"
 #define WAY_OUT_GROUP	"move it away to restart the scan from " \
 			"start_position, or restore it from a backup"
+#define WAY_OUT_JOURNAL	"move it away (keep it for a bug report): vpcflowd " \
+			"then starts from the stream and group files alone " \
+			"and ships again what was acknowledged since they " \
+			"were last written (none is missed); see " \
+			"vpcflowd(8), CORRUPT CHECKPOINTS"
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -138,6 +144,66 @@ seen_merge(struct stream_state *s)
 	s->seen_main = s->nseen;
 }
 
+/* Remember an id really added, for the next journal record. */
+static void
+fresh_add(struct stream_state *s, int64_t timestamp, uint64_t id_hash)
+{
+	struct seen_id *p;
+	size_t cap;
+
+	if (s->nfresh == s->fresh_cap) {
+		cap = s->fresh_cap < 8 ? 8 : s->fresh_cap * 2;
+		if ((p = reallocarray(s->fresh, cap, sizeof(*p))) == NULL)
+			fatal("out of memory (%zu new eventIds)", cap);
+		s->fresh = p;
+		s->fresh_cap = cap;
+	}
+	s->fresh[s->nfresh].timestamp = timestamp;
+	s->fresh[s->nfresh++].id_hash = id_hash;
+}
+
+/* Forget the fresh ids (journaled or written); a large array is freed. */
+static void
+fresh_clear(struct stream_state *s)
+{
+	s->nfresh = 0;
+	if (s->fresh_cap > 1024) {
+		free(s->fresh);
+		s->fresh = NULL;
+		s->fresh_cap = 0;
+	}
+}
+
+static int
+by_hash(const void *a, const void *b)
+{
+	const struct seen_id *x = a, *y = b;
+
+	return x->id_hash < y->id_hash ? -1 : x->id_hash > y->id_hash;
+}
+
+/*
+ * The fresh ids as a record lists them: by increasing hash, each once (an
+ * id pruned, then added again, was appended twice: the later timestamp,
+ * which a prune after the replay keeps longer, stays).
+ */
+static void
+fresh_sort(struct stream_state *s)
+{
+	size_t i, w = 0;
+
+	qsort(s->fresh, s->nfresh, sizeof(*s->fresh), by_hash);
+	for (i = 0; i < s->nfresh; i++) {
+		if (w > 0 && s->fresh[w - 1].id_hash == s->fresh[i].id_hash) {
+			if (s->fresh[i].timestamp > s->fresh[w - 1].timestamp)
+				s->fresh[w - 1].timestamp =
+				    s->fresh[i].timestamp;
+		} else
+			s->fresh[w++] = s->fresh[i];
+	}
+	s->nfresh = w;
+}
+
 void
 stream_seen_add(struct stream_state *s, int64_t timestamp, uint64_t id_hash)
 {
@@ -159,6 +225,7 @@ stream_seen_add(struct stream_state *s, int64_t timestamp, uint64_t id_hash)
 	tail[i].id_hash = id_hash;
 	s->nseen++;
 	s->dirty = 1;
+	fresh_add(s, timestamp, id_hash);
 	if (nt + 1 >= tail_limit(s->seen_main))
 		seen_merge(s);
 }
@@ -195,6 +262,7 @@ stream_state_free(struct stream_state *s)
 {
 	free(s->name);
 	free(s->seen);
+	free(s->fresh);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -344,20 +412,42 @@ add_trailer(struct buf *out, size_t start)
 	buf_addch(out, '\n');
 }
 
-void
-checkpoint_encode_stream(struct buf *out, const struct stream_state *s)
+static void
+add_id_line(struct buf *out, const struct seen_id *id)
 {
-	const struct seen_id *id;
-	const char *name = s->name != NULL ? s->name : "";
-	size_t start = out->len, i = 0, j = s->seen_main;
+	buf_add_i64(out, id->timestamp);
+	buf_addch(out, ' ');
+	add_hex(out, id->id_hash, 16);
+	buf_addch(out, '\n');
+}
 
-	add_magic(out, "stream");
-	buf_addstr(out, "name ");
+/*
+ * The lines a stream file and a journal record share: "key NAME" (key
+ * "name" in the file, "stream" in a record), then the absolute values.
+ */
+static void
+add_stream_values(struct buf *out, const char *key,
+    const struct stream_state *s)
+{
+	const char *name = s->name != NULL ? s->name : "";
+
+	buf_addstr(out, key);
+	buf_addch(out, ' ');
 	pct_encode(out, name, strlen(name));
 	buf_addch(out, '\n');
 	add_i64_line(out, "last_timestamp", s->last_timestamp);
 	add_i64_line(out, "last_ingestion", s->last_ingestion);
 	add_u64_line(out, "shipped", s->shipped);
+}
+
+void
+checkpoint_encode_stream(struct buf *out, const struct stream_state *s)
+{
+	const struct seen_id *id;
+	size_t start = out->len, i = 0, j = s->seen_main;
+
+	add_magic(out, "stream");
+	add_stream_values(out, "name", s);
 	add_u64_line(out, "seen", s->nseen);
 	buf_grow(out, s->nseen * 40);
 	/* Both runs, merged: the file lists the ids by increasing hash. */
@@ -367,21 +457,17 @@ checkpoint_encode_stream(struct buf *out, const struct stream_state *s)
 			id = &s->seen[i++];
 		else
 			id = &s->seen[j++];
-		buf_add_i64(out, id->timestamp);
-		buf_addch(out, ' ');
-		add_hex(out, id->id_hash, 16);
-		buf_addch(out, '\n');
+		add_id_line(out, id);
 	}
 	add_trailer(out, start);
 }
 
-void
-checkpoint_encode_group(struct buf *out, const struct group_state *g)
+/* The lines of a group file between its first line and its trailer. */
+static void
+add_group_body(struct buf *out, const struct group_state *g)
 {
-	size_t start = out->len;
 	int k, n = g->sched.nlevels > 0 ? g->sched.nlevels : 0;
 
-	add_magic(out, "group");
 	add_i64_line(out, "poll_ms", g->sched.poll_ms);
 	add_u64_line(out, "levels", (uint64_t)n);
 	for (k = 0; k < n && k < SCHEDULE_MAX_LEVELS; k++) {
@@ -395,6 +481,56 @@ checkpoint_encode_group(struct buf *out, const struct group_state *g)
 	add_u64_line(out, "rejected", g->rejected);
 	add_u64_line(out, "parse_errors", g->parse_errors);
 	add_u64_line(out, "duplicates", g->duplicates);
+}
+
+void
+checkpoint_encode_group(struct buf *out, const struct group_state *g)
+{
+	size_t start = out->len;
+
+	add_magic(out, "group");
+	add_group_body(out, g);
+	add_trailer(out, start);
+}
+
+/* A stream in a journal record: its absolute values, then ids[0..n). */
+static void
+add_record_stream(struct buf *out, const struct stream_state *s,
+    const struct seen_id *ids, size_t n)
+{
+	size_t i;
+
+	add_stream_values(out, "stream", s);
+	add_u64_line(out, "added", n);
+	buf_grow(out, n * 40);
+	for (i = 0; i < n; i++)
+		add_id_line(out, &ids[i]);
+}
+
+static void
+add_record_group(struct buf *out, const struct group_state *g)
+{
+	buf_addstr(out, "group\n");
+	add_group_body(out, g);
+}
+
+void
+checkpoint_encode_journal_header(struct buf *out)
+{
+	add_magic(out, "journal");
+}
+
+void
+checkpoint_encode_record(struct buf *out, const struct journal_record *r)
+{
+	size_t start = out->len, i;
+
+	buf_addstr(out, "record\n");
+	for (i = 0; i < r->nstreams; i++)
+		add_record_stream(out, &r->streams[i], r->streams[i].seen,
+		    r->streams[i].nseen);
+	if (r->has_group)
+		add_record_group(out, &r->group);
 	add_trailer(out, start);
 }
 
@@ -581,22 +717,19 @@ split_pair(const char *v, size_t n, size_t *alen, const char **b,
 }
 
 /*
- * Check what surrounds the body: magic, version, trailer, checksum, in that
- * order (so a newer file says so rather than failing its checksum). Sets
- * up c for the lines in between. Returns 0, or -1 after appending why.
+ * Check the first line: magic, then version (so a newer file says so
+ * rather than failing its checksum). Returns 0 with *body after it, or -1
+ * after appending why.
  */
 static int
-open_envelope(struct cursor *c, const char *data, size_t len,
-    const char *kind, const char *other, struct buf *err)
+check_first_line(const char *data, size_t len, const char *kind,
+    const char *other, const char **body, struct buf *err)
 {
-	char magic[32], omagic[32], trailer[TRAILER_LEN + 1];
-	const char *v, *nl, *body, *end;
+	char magic[32], omagic[32];
+	const char *v, *nl;
 	size_t mlen, n;
-	uint64_t version, want;
-	uLong crc;
+	uint64_t version;
 
-	c->err = err;
-	c->line = 1;
 	if (len == 0) {
 		buf_addstr(err, "empty file (truncated)");
 		return -1;
@@ -635,7 +768,28 @@ open_envelope(struct cursor *c, const char *data, size_t len,
 		    (unsigned long long)version, CHECKPOINT_VERSION);
 		return -1;
 	}
-	body = nl + 1;
+	*body = nl + 1;
+	return 0;
+}
+
+/*
+ * Check what surrounds the body: first line, trailer, checksum, in that
+ * order. Sets up c for the lines in between. Returns 0, or -1 after
+ * appending why.
+ */
+static int
+open_envelope(struct cursor *c, const char *data, size_t len,
+    const char *kind, const char *other, struct buf *err)
+{
+	char trailer[TRAILER_LEN + 1];
+	const char *body, *end;
+	uint64_t want;
+	uLong crc;
+
+	c->err = err;
+	c->line = 1;
+	if (check_first_line(data, len, kind, other, &body, err) == -1)
+		return -1;
 	end = len - (size_t)(body - data) >= TRAILER_LEN ?
 	    data + len - TRAILER_LEN : NULL;
 	if (end == NULL || memcmp(end, "crc32 ", 6) != 0 ||
@@ -675,35 +829,62 @@ close_envelope(struct cursor *c)
 	return -1;
 }
 
-/* The seen ids: n lines "timestamp hash", hashes increasing. */
+/*
+ * The ids after the line key ("seen", or "added" in a record): n lines
+ * "timestamp hash", hashes increasing.
+ */
 static int
-decode_seen(struct cursor *c, struct stream_state *s, uint64_t n)
+decode_seen(struct cursor *c, struct stream_state *s, const char *key,
+    uint64_t n)
 {
 	const char *v, *h;
 	size_t len, tlen, hlen;
 	uint64_t i;
 	struct seen_id *id;
+	char what[16];
 
 	if (n > (uint64_t)(c->end - c->p) / SEEN_LINE_MIN)
-		return fail(c, "seen: %llu ids announced, the file is too "
-		    "short for them", (unsigned long long)n);
+		return fail(c, "%s: %llu ids announced, the file is too "
+		    "short for them", key, (unsigned long long)n);
 	if (n == 0)
 		return 0;
+	snprintf(what, sizeof(what), "%s id", key);
 	seen_resize(s, (size_t)n);
 	for (i = 0; i < n; i++) {
-		if (next_line(c, "seen id", &v, &len) == -1)
+		if (next_line(c, what, &v, &len) == -1)
 			return -1;
 		id = &s->seen[i];
 		if (split_pair(v, len, &tlen, &h, &hlen) == -1 ||
 		    parse_i64(v, tlen, 0, MAX_TIME_MS, &id->timestamp) == -1 ||
 		    parse_hex(h, hlen, 16, &id->id_hash) == -1)
-			return fail_value(c, "seen id", v, len, "not "
+			return fail_value(c, what, v, len, "not "
 			    "\"TIMESTAMP HASH\" (decimal ms, 16 hex digits)");
 		if (i > 0 && id->id_hash <= s->seen[i - 1].id_hash)
-			return fail_value(c, "seen id", v, len, "out of "
+			return fail_value(c, what, v, len, "out of "
 			    "order (hashes increase)");
 		s->nseen = s->seen_main = (size_t)i + 1;
 	}
+	return 0;
+}
+
+/* The line "key NAME", NAME percent-encoded: the name into *out. */
+static int
+field_name(struct cursor *c, const char *key, char **out)
+{
+	struct buf name = BUF_INIT;
+	const char *v;
+	size_t n, bad;
+
+	if (field(c, key, &v, &n) == -1)
+		return -1;
+	if (pct_decode(&name, v, n, &bad) == -1) {
+		fail(c, "%s: bad percent-encoding at byte %zu of ", key,
+		    bad + 1);
+		add_excerpt(c->err, v, n);
+		buf_free(&name);
+		return -1;
+	}
+	*out = buf_detach(&name);
 	return 0;
 }
 
@@ -712,33 +893,23 @@ checkpoint_decode_stream(struct stream_state *s, const char *data,
     size_t len, struct buf *err)
 {
 	struct cursor c;
-	struct buf name = BUF_INIT;
-	const char *v;
-	size_t n, bad;
 	uint64_t nseen;
 
 	memset(s, 0, sizeof(*s));
-	if (open_envelope(&c, data, len, "stream", "group", err) == -1)
-		return -1;
-	if (field(&c, "name", &v, &n) == -1)
+	if (open_envelope(&c, data, len, "stream", "group", err) == -1 ||
+	    field_name(&c, "name", &s->name) == -1)
 		goto fail;
-	if (pct_decode(&name, v, n, &bad) == -1) {
-		fail(&c, "name: bad percent-encoding at byte %zu of ", bad + 1);
-		add_excerpt(err, v, n);
-		goto fail;
-	}
-	s->name = buf_detach(&name);
 	if (field_i64(&c, "last_timestamp", -1, MAX_TIME_MS,
 	    &s->last_timestamp) == -1 ||
 	    field_i64(&c, "last_ingestion", -1, MAX_TIME_MS,
 	    &s->last_ingestion) == -1 ||
 	    field_u64(&c, "shipped", &s->shipped) == -1 ||
 	    field_u64(&c, "seen", &nseen) == -1 ||
-	    decode_seen(&c, s, nseen) == -1 || close_envelope(&c) == -1)
+	    decode_seen(&c, s, "seen", nseen) == -1 ||
+	    close_envelope(&c) == -1)
 		goto fail;
 	return 0;
 fail:
-	buf_free(&name);
 	stream_state_free(s);
 	return -1;
 }
@@ -774,6 +945,20 @@ decode_levels(struct cursor *c, struct schedule *sc)
 	return 0;
 }
 
+/* The lines of a group file between its first line and its trailer. */
+static int
+decode_group_body(struct cursor *c, struct group_state *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (decode_levels(c, &d->sched) == -1 ||
+	    field_u64(c, "shipped", &d->shipped) == -1 ||
+	    field_u64(c, "rejected", &d->rejected) == -1 ||
+	    field_u64(c, "parse_errors", &d->parse_errors) == -1 ||
+	    field_u64(c, "duplicates", &d->duplicates) == -1)
+		return -1;
+	return 0;
+}
+
 int
 checkpoint_decode_group(struct group_state *g, const char *data, size_t len,
     struct buf *err)
@@ -781,18 +966,211 @@ checkpoint_decode_group(struct group_state *g, const char *data, size_t len,
 	struct group_state d;
 	struct cursor c;
 
-	memset(&d, 0, sizeof(d));
 	if (open_envelope(&c, data, len, "group", "stream", err) == -1 ||
-	    decode_levels(&c, &d.sched) == -1 ||
-	    field_u64(&c, "shipped", &d.shipped) == -1 ||
-	    field_u64(&c, "rejected", &d.rejected) == -1 ||
-	    field_u64(&c, "parse_errors", &d.parse_errors) == -1 ||
-	    field_u64(&c, "duplicates", &d.duplicates) == -1 ||
-	    close_envelope(&c) == -1)
+	    decode_group_body(&c, &d) == -1 || close_envelope(&c) == -1)
 		return -1;
 	if (g->sched.nlevels > 0)
 		schedule_reconfigure(&d.sched, &g->sched);
 	*g = d;
+	return 0;
+}
+
+/* ---- the journal ----------------------------------------------------------- */
+
+static void
+record_free(struct journal_record *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nstreams; i++)
+		stream_state_free(&r->streams[i]);
+	free(r->streams);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+by_state_name(const void *a, const void *b)
+{
+	const struct stream_state *x = *(const struct stream_state *const *)a;
+	const struct stream_state *y = *(const struct stream_state *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* No stream twice in a record. Returns 0, or -1 after saying which. */
+static int
+check_unique(struct cursor *c, const struct journal_record *r, int line)
+{
+	const struct stream_state **v;
+	size_t i;
+	int rc = 0;
+
+	if (r->nstreams < 2)
+		return 0;
+	if ((v = reallocarray(NULL, r->nstreams, sizeof(*v))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < r->nstreams; i++)
+		v[i] = &r->streams[i];
+	qsort(v, r->nstreams, sizeof(*v), by_state_name);
+	for (i = 1; i < r->nstreams && rc == 0; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0) {
+			c->line = line;
+			rc = fail(c, "the record names log stream ");
+			buf_add_json_str(c->err, v[i]->name,
+			    strlen(v[i]->name));
+			buf_addstr(c->err, " twice");
+		}
+	free(v);
+	return rc;
+}
+
+/* A stream of a record; s is initialized here. */
+static int
+decode_record_stream(struct cursor *c, struct stream_state *s)
+{
+	uint64_t n;
+
+	memset(s, 0, sizeof(*s));
+	if (field_name(c, "stream", &s->name) == -1 ||
+	    field_i64(c, "last_timestamp", -1, MAX_TIME_MS,
+	    &s->last_timestamp) == -1 ||
+	    field_i64(c, "last_ingestion", -1, MAX_TIME_MS,
+	    &s->last_ingestion) == -1 ||
+	    field_u64(c, "shipped", &s->shipped) == -1 ||
+	    field_u64(c, "added", &n) == -1)
+		return -1;
+	return decode_seen(c, s, "added", n);
+}
+
+/*
+ * One record, strictly, from the cursor's lines (its "crc32" line checked
+ * and left out). Returns 0, or -1 after appending why; r is for
+ * record_free either way.
+ */
+static int
+decode_record(struct cursor *c, struct journal_record *r)
+{
+	struct stream_state *p;
+	const char *v;
+	size_t n, cap = 0;
+	int first = c->line + 1;
+
+	if (next_line(c, "record", &v, &n) == -1)
+		return -1;
+	if (n != 6 || memcmp(v, "record", 6) != 0) {
+		fail(c, "expected \"record\", found ");
+		add_excerpt(c->err, v, n);
+		return -1;
+	}
+	while (c->p < c->end) {
+		if (c->end - c->p >= 6 && memcmp(c->p, "group\n", 6) == 0) {
+			c->p += 6;
+			c->line++;
+			if (decode_group_body(c, &r->group) == -1)
+				return -1;
+			r->has_group = 1;
+			break;
+		}
+		if (r->nstreams == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(r->streams, cap,
+			    sizeof(*p))) == NULL)
+				fatal("out of memory");
+			r->streams = p;
+		}
+		if (decode_record_stream(c, &r->streams[r->nstreams++]) == -1)
+			return -1;
+	}
+	if (close_envelope(c) == -1)
+		return -1;
+	if (r->nstreams == 0 && !r->has_group) {
+		c->line = first;
+		return fail(c, "empty record (neither a stream nor the group)");
+	}
+	return check_unique(c, r, first);
+}
+
+/*
+ * Where the record starting at data[start] ends: its "crc32" line at
+ * *crc, the record's end at *end, lines counted into *lines. Returns 1,
+ * or 0 when the bytes end first; *inner says another "record" line came
+ * before (the record is damaged, not torn).
+ */
+static int
+find_record_end(const char *data, size_t len, size_t start, size_t *crc,
+    size_t *end, int *lines, int *inner)
+{
+	const char *nl;
+	size_t pos = start, l;
+
+	*inner = 0;
+	while (pos < len && (nl = memchr(data + pos, '\n', len - pos)) != NULL) {
+		l = (size_t)(nl - (data + pos));
+		(*lines)++;
+		if (l >= 6 && memcmp(data + pos, "crc32 ", 6) == 0) {
+			*crc = pos;
+			*end = pos + l + 1;
+			return 1;
+		}
+		if (pos != start && l == 6 && memcmp(data + pos, "record",
+		    6) == 0)
+			*inner = 1;
+		pos += l + 1;
+	}
+	return 0;
+}
+
+int
+checkpoint_decode_journal(const char *data, size_t len, size_t *good_len,
+    int (*fn)(void *arg, const struct journal_record *r), void *arg,
+    struct buf *err)
+{
+	struct journal_record r;
+	struct cursor c;
+	const char *body;
+	size_t pos, crc = 0, end = 0;
+	uint64_t want;
+	int line = 1, first, inner, found, rc;
+
+	*good_len = 0;
+	if (check_first_line(data, len, "journal", "stream", &body,
+	    err) == -1)
+		return -1;
+	pos = *good_len = (size_t)(body - data);
+	while (pos < len) {
+		first = line + 1;
+		found = find_record_end(data, len, pos, &crc, &end, &line,
+		    &inner);
+		if (!found || end - crc != TRAILER_LEN ||
+		    parse_hex(data + crc + 6, 8, 8, &want) == -1 ||
+		    want != (uint64_t)crc32_z(0L, (const Bytef *)data + pos,
+		    crc - pos)) {
+			if (inner)
+				buf_printf(err, "line %d: a record without "
+				    "its \"crc32\" line before the next one",
+				    first);
+			else if (found && end < len)
+				buf_printf(err, "line %d: a record with a "
+				    "damaged \"crc32\" line or checksum, "
+				    "followed by more", first);
+			else
+				return 0;	/* torn: dropped */
+			return -1;
+		}
+		memset(&r, 0, sizeof(r));
+		c.p = data + pos;
+		c.end = data + crc;
+		c.line = first - 1;
+		c.err = err;
+		r.off = pos;
+		r.len = end - pos;
+		if ((rc = decode_record(&c, &r)) == 0)
+			rc = fn(arg, &r);
+		record_free(&r);
+		if (rc == -1)
+			return -1;
+		pos = *good_len = end;
+	}
 	return 0;
 }
 
@@ -802,16 +1180,23 @@ struct entry {
 	struct stream_state	 s;	/* first: an entry is found from &e->s */
 	char			*file;	/* its file name in streams/ */
 	int			 written;	/* renamed in this sync, not yet durable */
+	int			 unsaved;	/* journaled since its file was written */
 };
 
 struct checkpoint_store {
 	char		*dir;		/* state_dir */
 	struct group_state group;
 	struct buf	 group_file;	/* group.state as last read or written */
+	struct buf	 group_journaled;	/* as last journaled or written */
 	struct entry	**slot;		/* open addressing, linear probing */
 	size_t		 nslot, count;
 	int		 lock_fd;
 	int		 fail_errno;	/* checkpoint_inject_error */
+	int		 journal_fd;	/* open for appending; -1: not yet */
+	size_t		 journal_len;	/* its good length */
+	size_t		 journal_max;	/* compaction past this */
+	size_t		 replayed;	/* records replayed by the load */
+	int		 need_compact;	/* the next sync compacts */
 };
 
 static void *
@@ -861,7 +1246,10 @@ store_new(const char *state_dir)
 
 	st->dir = buf_strdup(state_dir);
 	st->lock_fd = -1;
+	st->journal_fd = -1;
+	st->journal_max = CHECKPOINT_JOURNAL_MAX;
 	buf_init(&st->group_file);
+	buf_init(&st->group_journaled);
 	st->nslot = 64;
 	st->slot = xcalloc(st->nslot, sizeof(*st->slot));
 	return st;
@@ -882,6 +1270,9 @@ checkpoint_close(struct checkpoint_store *st)
 		}
 	free(st->slot);
 	buf_free(&st->group_file);
+	buf_free(&st->group_journaled);
+	if (st->journal_fd != -1)
+		close(st->journal_fd);
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	free(st->dir);
@@ -894,21 +1285,32 @@ checkpoint_group(struct checkpoint_store *st)
 	return &st->group;
 }
 
-struct stream_state *
-checkpoint_stream(struct checkpoint_store *st, const char *name)
+/* The entry of a stream; a new one (empty, not dirty) when *created. */
+static struct entry *
+get_entry(struct checkpoint_store *st, const char *name, int *created)
 {
 	struct entry **slot = find_slot(st, name), *e;
 	struct buf file = BUF_INIT;
 
-	if (*slot != NULL)
-		return &(*slot)->s;
+	if ((*created = *slot == NULL) == 0)
+		return *slot;
 	e = xcalloc(1, sizeof(*e));
 	e->s.name = buf_strdup(name);
 	e->s.last_timestamp = e->s.last_ingestion = -1;
-	e->s.dirty = 1;
 	checkpoint_file_name(&file, name);
 	e->file = buf_detach(&file);
 	insert_entry(st, e);
+	return e;
+}
+
+struct stream_state *
+checkpoint_stream(struct checkpoint_store *st, const char *name)
+{
+	int created;
+	struct entry *e = get_entry(st, name, &created);
+
+	if (created)
+		e->s.dirty = 1;
 	return &e->s;
 }
 
@@ -927,6 +1329,12 @@ void
 checkpoint_inject_error(struct checkpoint_store *st, int errnum)
 {
 	st->fail_errno = errnum;
+}
+
+void
+checkpoint_set_journal_max(struct checkpoint_store *st, size_t max)
+{
+	st->journal_max = max;
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -1079,6 +1487,105 @@ load_group(struct checkpoint_store *st, struct buf *err)
 	return rc;
 }
 
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Replay one record over the store: the larger shipped, the later
+ * last_timestamp, the union of the ids; the group's levels and positions
+ * replaced, its totals the larger. Idempotent.
+ */
+static int
+apply_record(void *arg, const struct journal_record *r)
+{
+	struct checkpoint_store *st = arg;
+	const struct stream_state *rs;
+	struct stream_state *s;
+	struct entry *e;
+	struct group_state *g = &st->group;
+	size_t i, k;
+	int created;
+
+	for (i = 0; i < r->nstreams; i++) {
+		rs = &r->streams[i];
+		e = get_entry(st, rs->name, &created);
+		s = &e->s;
+		s->shipped = max_u64(s->shipped, rs->shipped);
+		if (rs->last_timestamp > s->last_timestamp) {
+			s->last_timestamp = rs->last_timestamp;
+			s->last_ingestion = rs->last_ingestion;
+		}
+		for (k = 0; k < rs->nseen; k++)
+			stream_seen_add(s, rs->seen[k].timestamp,
+			    rs->seen[k].id_hash);
+		s->dirty = 0;
+		fresh_clear(s);
+		e->unsaved = 1;
+	}
+	if (r->has_group) {
+		g->sched = r->group.sched;
+		g->shipped = max_u64(g->shipped, r->group.shipped);
+		g->rejected = max_u64(g->rejected, r->group.rejected);
+		g->parse_errors = max_u64(g->parse_errors,
+		    r->group.parse_errors);
+		g->duplicates = max_u64(g->duplicates, r->group.duplicates);
+		buf_reset(&st->group_journaled);
+		checkpoint_encode_group(&st->group_journaled, g);
+	}
+	st->replayed++;
+	return 0;
+}
+
+/*
+ * Replay state_dir/journal over what the files hold (none is fine). quiet
+ * (--status): a torn last record is dropped without a notice. Returns 0,
+ * or -1 after appending a line naming the journal and the way out (the
+ * records before a damaged one stay replayed).
+ */
+static int
+load_journal(struct checkpoint_store *st, int quiet, struct buf *err)
+{
+	struct buf path = BUF_INIT, data = BUF_INIT, why = BUF_INIT;
+	size_t good = 0;
+	int rc = 0;
+
+	buf_reset(&st->group_journaled);
+	if (st->group_file.len > 0)
+		buf_add(&st->group_journaled, st->group_file.data,
+		    st->group_file.len);
+	buf_printf(&path, "%s/%s", st->dir, JOURNAL_FILE);
+	if (buf_read_file(&data, path.data) == -1) {
+		if (errno != ENOENT) {
+			buf_printf(&why, "cannot read it: %s", strerror(errno));
+			rc = -1;
+		}
+		st->need_compact = 1;	/* the first sync creates it */
+	} else if (checkpoint_decode_journal(data.data, data.len, &good,
+	    apply_record, st, &why) == -1)
+		rc = -1;
+	else if (good < data.len) {
+		if (!quiet)
+			log_notice("%s: its last record is torn (vpcflowd "
+			    "stopped while appending it) and is dropped: the "
+			    "records of that batch are shipped again",
+			    path.data);
+		st->need_compact = 1;
+	}
+	if (st->replayed > 0)
+		st->need_compact = 1;
+	st->journal_len = good;
+	if (rc == -1)
+		buf_printf(err, "%s: %s; %s\n", path.data, why.data,
+		    WAY_OUT_JOURNAL);
+	buf_free(&path);
+	buf_free(&data);
+	buf_free(&why);
+	return rc;
+}
+
 /* mkdir -p with mode 0700 for what is created. Returns 0, or -1 (errno). */
 static int
 make_dirs(const char *path)
@@ -1161,7 +1668,7 @@ checkpoint_open(const char *state_dir, struct buf *err)
 		    streams.data, strerror(errno));
 	else if (take_lock(st, err) == 0 && clean_state_dir(state_dir,
 	    err) == 0 && load_group(st, err) == 0 &&
-	    load_streams(st, 1, err) == 0)
+	    load_streams(st, 1, err) == 0 && load_journal(st, 0, err) == 0)
 		ok = 1;
 	buf_free(&streams);
 	/* One line, without its newline, is what callers print. */
@@ -1258,40 +1765,82 @@ sync_dir(const char *dir, struct buf *err)
 	return 0;
 }
 
-/* After a sync: what was written is clean if the sync went through. */
+/*
+ * After the stream files of a compaction: what was written is clean (in
+ * its file for good) if the directory fsync went through.
+ */
 static void
 finish_written(struct checkpoint_store *st, int ok)
 {
+	struct entry *e;
 	size_t i;
 
 	for (i = 0; i < st->nslot; i++)
-		if (st->slot[i] != NULL && st->slot[i]->written) {
-			st->slot[i]->written = 0;
-			if (ok)
-				st->slot[i]->s.dirty = 0;
+		if ((e = st->slot[i]) != NULL && e->written) {
+			e->written = 0;
+			if (ok) {
+				e->s.dirty = e->unsaved = 0;
+				fresh_clear(&e->s);
+			}
 		}
 }
 
+/*
+ * Replace the journal by its first line alone, durably, and open it for
+ * appending. Returns 0, or -1 as write_file.
+ */
+static int
+journal_reset(struct checkpoint_store *st, struct buf *err)
+{
+	struct buf head = BUF_INIT, path = BUF_INIT;
+	int rc = -1, fd;
+
+	checkpoint_encode_journal_header(&head);
+	buf_printf(&path, "%s/%s", st->dir, JOURNAL_FILE);
+	if (st->journal_fd != -1) {
+		close(st->journal_fd);
+		st->journal_fd = -1;
+	}
+	if (write_file(st, st->dir, JOURNAL_FILE, &head, err) == 0 &&
+	    sync_dir(st->dir, err) == 0) {
+		if ((fd = open(path.data, O_WRONLY | O_APPEND | O_CLOEXEC |
+		    O_NOFOLLOW)) == -1)
+			buf_printf(err, "%s: open: %s", path.data,
+			    strerror(errno));
+		else {
+			st->journal_fd = fd;
+			st->journal_len = head.len;
+			rc = 0;
+		}
+	}
+	buf_free(&head);
+	buf_free(&path);
+	return rc;
+}
+
 int
-checkpoint_sync(struct checkpoint_store *st, struct buf *err)
+checkpoint_compact(struct checkpoint_store *st, struct buf *err)
 {
 	struct buf data = BUF_INIT, dir = BUF_INIT, swap;
 	struct entry *e;
 	size_t i;
-	int any = 0, rc = -1, saved;
+	int rc = -1, saved;
 
+	st->need_compact = 1;	/* until it went through */
 	buf_printf(&dir, "%s/streams", st->dir);
 	for (i = 0; i < st->nslot; i++) {
-		if ((e = st->slot[i]) == NULL || !e->s.dirty)
+		if ((e = st->slot[i]) == NULL || !(e->s.dirty || e->unsaved))
 			continue;
 		buf_reset(&data);
 		checkpoint_encode_stream(&data, &e->s);
 		if (write_file(st, dir.data, e->file, &data, err) == -1)
 			goto out;
-		e->written = any = 1;
+		e->written = 1;
 	}
-	if (any && sync_dir(dir.data, err) == -1)
+	/* Always: renames a killed compaction left are made durable too. */
+	if (sync_dir(dir.data, err) == -1)
 		goto out;
+	finish_written(st, 1);
 	if (st->group.sched.nlevels > 0) {
 		buf_reset(&data);
 		checkpoint_encode_group(&data, &st->group);
@@ -1304,13 +1853,143 @@ checkpoint_sync(struct checkpoint_store *st, struct buf *err)
 			st->group_file = data;
 			data = swap;
 		}
+		buf_reset(&st->group_journaled);
+		buf_add(&st->group_journaled, st->group_file.data,
+		    st->group_file.len);
+	}
+	/* Only now may the records go: the files hold all they said. */
+	if (journal_reset(st, err) == -1)
+		goto out;
+	st->need_compact = 0;
+	rc = 0;
+out:
+	saved = errno;
+	finish_written(st, 0);
+	buf_free(&data);
+	buf_free(&dir);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * The first sync after open appends to the journal the load read: opened
+ * once, checked to be what was read, its directory entry made durable (a
+ * killed compaction may have renamed it without the directory fsync).
+ * Returns 0 (need_compact set when it is gone or changed), or -1 as
+ * sync_dir.
+ */
+static int
+journal_reopen(struct checkpoint_store *st, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	struct stat sb;
+	int fd;
+
+	buf_printf(&path, "%s/%s", st->dir, JOURNAL_FILE);
+	fd = open(path.data, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	buf_free(&path);
+	if (fd == -1 || fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (size_t)sb.st_size != st->journal_len) {
+		if (fd != -1)
+			close(fd);
+		st->need_compact = 1;
+		return 0;
+	}
+	if (sync_dir(st->dir, err) == -1) {
+		close(fd);
+		return -1;
+	}
+	st->journal_fd = fd;
+	return 0;
+}
+
+/*
+ * Append a record: one write, one fdatasync. On failure the journal is
+ * cut back to its good length and the next sync compacts. Returns 0, or
+ * -1 with errno and "PATH: step: strerror" in err.
+ */
+static int
+journal_append(struct checkpoint_store *st, const struct buf *rec,
+    struct buf *err)
+{
+	const char *step = "write";
+	int saved;
+
+	if (st->fail_errno != 0)
+		errno = st->fail_errno;
+	else if (write_all(st->journal_fd, rec->data, rec->len) == 0 &&
+	    (step = "fdatasync", fdatasync(st->journal_fd) == 0)) {
+		st->journal_len += rec->len;
+		return 0;
+	}
+	saved = errno;
+	if (ftruncate(st->journal_fd, (off_t)st->journal_len) == -1)
+		log_warnx("%s/%s: cannot cut off a failed append: %s (the "
+		    "next sync replaces the file)", st->dir, JOURNAL_FILE,
+		    strerror(errno));
+	st->need_compact = 1;
+	buf_printf(err, "%s/%s: %s: %s", st->dir, JOURNAL_FILE, step,
+	    strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int
+checkpoint_sync(struct checkpoint_store *st, struct buf *err)
+{
+	struct buf rec = BUF_INIT, gdata = BUF_INIT, swap;
+	struct entry *e;
+	size_t i;
+	int any = 0, group = 0, rc = -1, saved;
+
+	if (!st->need_compact && st->journal_fd == -1 &&
+	    journal_reopen(st, err) == -1)
+		return -1;
+	if (st->need_compact)
+		return checkpoint_compact(st, err);
+	buf_addstr(&rec, "record\n");
+	for (i = 0; i < st->nslot; i++) {
+		if ((e = st->slot[i]) == NULL || !e->s.dirty)
+			continue;
+		fresh_sort(&e->s);
+		add_record_stream(&rec, &e->s, e->s.fresh, e->s.nfresh);
+		any = 1;
+	}
+	if (st->group.sched.nlevels > 0) {
+		checkpoint_encode_group(&gdata, &st->group);
+		if (gdata.len != st->group_journaled.len || memcmp(gdata.data,
+		    st->group_journaled.data, gdata.len) != 0) {
+			add_record_group(&rec, &st->group);
+			group = 1;
+		}
+	}
+	if (!any && !group) {
+		rc = 0;
+		goto out;
+	}
+	add_trailer(&rec, 0);
+	if (st->journal_len + rec.len > st->journal_max) {
+		rc = checkpoint_compact(st, err);
+		goto out;
+	}
+	if (journal_append(st, &rec, err) == -1)
+		goto out;
+	for (i = 0; i < st->nslot; i++)
+		if ((e = st->slot[i]) != NULL && e->s.dirty) {
+			e->s.dirty = 0;
+			e->unsaved = 1;
+			fresh_clear(&e->s);
+		}
+	if (group) {
+		swap = st->group_journaled;
+		st->group_journaled = gdata;
+		gdata = swap;
 	}
 	rc = 0;
 out:
 	saved = errno;
-	finish_written(st, rc == 0);
-	buf_free(&data);
-	buf_free(&dir);
+	buf_free(&rec);
+	buf_free(&gdata);
 	errno = saved;
 	return rc;
 }
@@ -1472,6 +2151,8 @@ checkpoint_print_status(const char *state_dir, int64_t now_ms, FILE *fp,
 	st = store_new(state_dir);
 	damaged = load_group(st, err) == -1;
 	bad = load_streams(st, 0, err) != 0 || damaged;
+	if (load_journal(st, 1, err) == -1)
+		bad = 1;
 	print_streams(st, now_ms, fp);
 	print_group(&st->group, damaged, now_ms, fp);
 	checkpoint_close(st);

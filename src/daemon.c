@@ -813,6 +813,7 @@ start(struct daemon *d)
 static int
 finish(struct daemon *d)
 {
+	struct buf err = BUF_INIT;
 	long t = d->cfg->shutdown_timeout;
 
 	notify_stopping();
@@ -830,6 +831,11 @@ finish(struct daemon *d)
 		    "after the restart");
 		return 1;
 	}
+	/* The files hold everything; the journal is replayed otherwise. */
+	if (checkpoint_compact(d->store, &err) == -1)
+		log_warnx("stopping: %s; the checkpoint journal keeps what "
+		    "was shipped until the next start", err.data);
+	buf_free(&err);
 	return 0;
 }
 

@@ -1,15 +1,19 @@
 /*
  * libFuzzer target: the checkpoint decoders (checkpoint.h) on any bytes.
- * Never crash; never accept a file whose trailer is not the CRC-32 of what
- * precedes it (checked here independently); what is accepted is exactly
- * what the encoder writes for it; a refusal says why in one line.
+ * Never crash; never accept a file or journal record whose trailer is not
+ * the CRC-32 of what precedes it (checked here independently); what is
+ * accepted is exactly what the encoder writes for it; a refusal says why
+ * in one line.
  *
  * Input: one control byte, then the file.
- *   bit 0	group file (else stream file)
+ *   bit 0	group file (else stream file, or journal)
  *   bit 1	append the right "crc32" line to the file first, so the
- *		parsers behind the checksum are explored too
+ *		parsers behind the checksum are explored too (journal: put
+ *		the right checksum in every record's "crc32" line)
  *   bit 2	group: decode over a template (schedule_init with poll
- *		bits 3-4, max_delay bits 5-7), as the daemon does
+ *		bits 3-4, max_delay bits 5-7), as the daemon does;
+ *		else the journal decoder
+ *   bit 3	journal: prepend its first line
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +111,97 @@ check_group(const struct group_state *g, const struct schedule *tmpl,
 		__builtin_trap();
 }
 
+/* The right checksum in every "crc32" line: of the record before it. */
+static void
+fix_record_crcs(struct buf *file)
+{
+	char *p = file->data, *end = file->data + file->len, *nl, *rec;
+	char hex[16];
+
+	if (file->len == 0 || (nl = memchr(p, '\n', file->len)) == NULL)
+		return;
+	rec = p = nl + 1;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (nl - p == 14 && memcmp(p, "crc32 ", 6) == 0) {
+			snprintf(hex, sizeof(hex), "%08lx", (unsigned long)
+			    crc32(0L, (const Bytef *)rec, (uInt)(p - rec)));
+			memcpy(p + 6, hex, 8);
+			rec = nl + 1;
+		}
+		p = nl + 1;
+	}
+}
+
+struct jcheck {
+	const struct buf	*file;
+	size_t			 next;	/* where the next record must start */
+};
+
+/* A record accepted: contiguous, checksummed, canonical, not empty. */
+static int
+check_record(void *arg, const struct journal_record *r)
+{
+	struct jcheck *j = arg;
+	struct buf again = BUF_INIT;
+	const struct stream_state *s;
+	size_t i, k;
+
+	if (r->off != j->next || r->len > j->file->len - r->off ||
+	    !trailer_ok(j->file->data + r->off, r->len) ||
+	    (r->nstreams == 0 && !r->has_group))
+		__builtin_trap();
+	checkpoint_encode_record(&again, r);
+	if (again.len != r->len ||
+	    memcmp(again.data, j->file->data + r->off, r->len) != 0)
+		__builtin_trap();
+	for (i = 0; i < r->nstreams; i++) {
+		s = &r->streams[i];
+		for (k = 1; k < s->nseen; k++)
+			if (s->seen[k - 1].id_hash >= s->seen[k].id_hash)
+				__builtin_trap();
+		for (k = 0; k < i; k++)
+			if (strcmp(r->streams[k].name, s->name) == 0)
+				__builtin_trap();
+	}
+	if (r->has_group && (r->group.sched.nlevels < 1 ||
+	    r->group.sched.nlevels > SCHEDULE_MAX_LEVELS))
+		__builtin_trap();
+	j->next = r->off + r->len;
+	buf_free(&again);
+	return 0;
+}
+
+/*
+ * The journal decoder: the records it hands over are the good prefix;
+ * what it drops as torn, the prefix alone decodes to the same length.
+ */
+static int
+fuzz_journal(struct buf *file, struct buf *err)
+{
+	struct jcheck j;
+	size_t good, good2;
+	const char *nl;
+	int rc;
+
+	if (file->len == 0)
+		return checkpoint_decode_journal(file->data, 0, &good,
+		    check_record, NULL, err);
+	j.file = file;
+	j.next = (nl = memchr(file->data, '\n', file->len)) != NULL ?
+	    (size_t)(nl - file->data) + 1 : 0;
+	rc = checkpoint_decode_journal(file->data, file->len, &good,
+	    check_record, &j, err);
+	if (rc == 0 && (good != j.next || good > file->len))
+		__builtin_trap();
+	if (rc == 0 && good < file->len) {
+		j.next = (size_t)(nl - file->data) + 1;
+		if (checkpoint_decode_journal(file->data, good, &good2,
+		    check_record, &j, err) != 0 || good2 != good)
+			__builtin_trap();
+	}
+	return rc;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -115,16 +210,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct group_state g;
 	struct schedule tmpl;
 	uint8_t ctl;
-	int rc;
+	int rc, journal;
 
 	if (size < 1)
 		return 0;
 	ctl = data[0];
+	journal = (ctl & 5) == 4;
+	if (journal && (ctl & 8))
+		checkpoint_encode_journal_header(&file);
 	buf_add(&file, data + 1, size - 1);
-	if (ctl & 2)
+	if (journal && (ctl & 2))
+		fix_record_crcs(&file);
+	else if (ctl & 2)
 		buf_printf(&file, "crc32 %08lx\n", (unsigned long)crc32(0L,
 		    (const Bytef *)file.data, (uInt)file.len));
-	if (ctl & 1) {
+	if (journal)
+		rc = fuzz_journal(&file, &err);
+	else if (ctl & 1) {
 		memset(&g, 0, sizeof(g));
 		if (ctl & 4)
 			schedule_init(&g.sched, 1 + 29 * ((ctl >> 3) & 3),

@@ -3,6 +3,7 @@
  * every rejection), file names, and the store on disk (open, sync, reopen,
  * crash leftovers, damaged files, full or read-only state_dir, --status).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -824,7 +826,7 @@ test_store_roundtrip(void **state)
 	assert_int_equal(back->nseen, 1403 % 7);
 	assert_true(back->shipped == 1403 % 7);
 
-	/* Only what changed is rewritten. */
+	/* A sync journals; compaction rewrites only what changed. */
 	changed = inode_of(dir, "eni-00010-all");
 	unchanged = inode_of(dir, "eni-00011-all");
 	assert_int_equal(stat(gpath, &sb), 0);
@@ -836,6 +838,10 @@ test_store_roundtrip(void **state)
 	fill_stream(checkpoint_stream(st, "eni-00010-all"), 1, T0 + 5000);
 	checkpoint_group(st)->shipped++;
 	assert_int_equal(checkpoint_sync(st, &err), 0);
+	assert_int_equal(inode_of(dir, "eni-00010-all"), changed);
+	assert_int_equal(stat(gpath, &sb), 0);
+	assert_int_equal(sb.st_ino, group_ino);
+	assert_int_equal(checkpoint_compact(st, &err), 0);
 	assert_true(inode_of(dir, "eni-00010-all") != changed);
 	assert_int_equal(inode_of(dir, "eni-00011-all"), unchanged);
 	assert_int_equal(stat(gpath, &sb), 0);
@@ -875,6 +881,7 @@ test_crash_leftovers(void **state)
 	const char *dir = *state;
 	char *t1 = path_of(dir, "streams/.tmp-eni-1.ckpt");
 	char *t2 = path_of(dir, ".tmp-group.state");
+	char *t3 = path_of(dir, ".tmp-journal");
 	char *other = path_of(dir, "streams/README");
 	struct checkpoint_store *st;
 	struct buf err = BUF_INIT;
@@ -883,16 +890,19 @@ test_crash_leftovers(void **state)
 	/* A crash in the middle of a write leaves half a temporary file. */
 	write_bytes(t1, "vpcflowd-stream 1\nname eni-1\nlast_ti", 36);
 	write_bytes(t2, "", 0);
+	write_bytes(t3, "vpcflowd-jou", 12);
 	write_bytes(other, "not ours\n", 9);
 	st = checkpoint_open(dir, &err);
 	assert_non_null(st);
 	assert_int_equal(access(t1, F_OK), -1);
 	assert_int_equal(access(t2, F_OK), -1);
+	assert_int_equal(access(t3, F_OK), -1);
 	assert_int_equal(access(other, F_OK), 0);
 	assert_int_equal(checkpoint_stream(st, "eni-1")->nseen, 2);
 	checkpoint_close(st);
 	free(t1);
 	free(t2);
+	free(t3);
 	free(other);
 	buf_free(&err);
 }
@@ -1013,19 +1023,23 @@ test_sync_failures(void **state)
 	assert_int_equal(count_entries(streams, "eni-1.ckpt"), 1);
 	read_bytes(gpath, &before);
 
-	/* A real failure: streams/ is no longer a directory. */
+	/* A real failure in a compaction: streams/ is not a directory. */
 	assert_int_equal(rename(streams, aside), 0);
 	write_bytes(streams, "", 0);
 	fill_stream(s, 1, T0 + 10000);
 	checkpoint_group(st)->shipped = 77;
 	buf_reset(&err);
-	assert_int_equal(checkpoint_sync(st, &err), -1);
+	assert_int_equal(checkpoint_compact(st, &err), -1);
 	assert_int_equal(errno, ENOTDIR);
 	assert_non_null(strstr(err.data, "eni-1.ckpt: create: Not a "
 	    "directory"));
 	assert_true(s->dirty);
 	read_bytes(gpath, &after);
 	assert_string_equal(before.data, after.data);	/* not after a failure */
+	buf_reset(&err);
+	assert_int_equal(checkpoint_sync(st, &err), -1);	/* compacts again */
+	assert_int_equal(errno, ENOTDIR);
+	assert_true(s->dirty);
 	unlink(streams);
 	assert_int_equal(rename(aside, streams), 0);
 	assert_int_equal(checkpoint_sync(st, &err), 0);
@@ -1089,6 +1103,9 @@ test_store_prune(void **state)
 	assert_int_equal(fresh->nseen, 5);
 	assert_false(fresh->dirty);
 	assert_int_equal(checkpoint_sync(st, &err), 0);
+	/* The journal says "no id added"; the file loses its ids when the
+	 * stream is compacted (the daemon compacts when it stops). */
+	assert_int_equal(checkpoint_compact(st, &err), 0);
 	checkpoint_close(st);
 	st = checkpoint_open(*state, &err);
 	old = checkpoint_stream(st, "idle");
@@ -1196,8 +1213,655 @@ test_status_empty(void **state)
 	buf_free(&err);
 }
 
+/* ---- the journal --------------------------------------------------------- */
+
+#define JOURNAL_HEAD	"vpcflowd-journal 1\n"
+#define WAY_OUT_J	"; move it away (keep it for a bug report): vpcflowd " \
+			"then starts from the stream and group files alone"
+
+static off_t
+size_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+static const char *const names3[] = { "eni-a", "eni-b", "new one/\xc3\xa9",
+    NULL };
+
+/* Everything the store holds of the streams names and the group, encoded. */
+static void
+encode_state(struct checkpoint_store *st, const char *const *names,
+    struct buf *out)
+{
+	buf_reset(out);
+	for (; *names != NULL; names++)
+		checkpoint_encode_stream(out, checkpoint_stream(st, *names));
+	checkpoint_encode_group(out, checkpoint_group(st));
+}
+
+/* dir reopened holds exactly want; the store is returned open. */
+static struct checkpoint_store *
+assert_reopens_to(const char *dir, const char *const *names,
+    const struct buf *want)
+{
+	struct checkpoint_store *st;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+
+	st = checkpoint_open(dir, &err);
+	if (st == NULL)
+		fail_msg("open: %s", err.data);
+	encode_state(st, names, &got);
+	if (got.len != want->len || memcmp(got.data, want->data,
+	    got.len) != 0) {
+		print_message("got:\n%s\n", got.data);
+		print_message("want:\n%s\n", want->data);
+		fail_msg("%s: not the state before the reopen", dir);
+	}
+	buf_free(&err);
+	buf_free(&got);
+	return st;
+}
+
+/* Close st; dir reopened holds exactly want (names3). */
+static void
+close_reopens_to(struct checkpoint_store *st, const char *dir,
+    const struct buf *want)
+{
+	checkpoint_close(st);
+	checkpoint_close(assert_reopens_to(dir, names3, want));
+}
+
+/* A journal test: its directory, the journal's path, err and want. */
+struct jt {
+	char		*dir, *jpath;
+	struct buf	 err, want;
+};
+
+static int
+setup_journal(void **state)
+{
+	struct jt *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || setup_dir(state) == -1)
+		return -1;
+	t->dir = *state;
+	t->jpath = path_of(t->dir, "journal");
+	*state = t;
+	return 0;
+}
+
+static int
+teardown_journal(void **state)
+{
+	struct jt *t = *state;
+
+	*state = t->dir;
+	teardown_dir(state);
+	free(t->jpath);
+	buf_free(&t->err);
+	buf_free(&t->want);
+	free(t);
+	return 0;
+}
+
+/* A batch acknowledged: n new ids in stream name, the group moved on. */
+static void
+batch(struct checkpoint_store *st, const char *name, int n, int64_t ts)
+{
+	struct group_state *g = checkpoint_group(st);
+
+	fill_stream(checkpoint_stream(st, name), n, ts);
+	g->shipped += (uint64_t)n;
+	g->sched.pos_ms[0] = ts;
+}
+
+/* A store with streams eni-a and eni-b and a group, compacted. */
+static struct checkpoint_store *
+journal_store(const char *dir)
+{
+	struct checkpoint_store *st;
+	struct buf err = BUF_INIT;
+
+	st = checkpoint_open(dir, &err);
+	assert_non_null(st);
+	make_group(checkpoint_group(st));
+	fill_stream(checkpoint_stream(st, "eni-a"), 3, T0);
+	fill_stream(checkpoint_stream(st, "eni-b"), 3, T0);
+	assert_int_equal(checkpoint_sync(st, &err), 0);	/* compacts */
+	buf_free(&err);
+	return st;
+}
+
+
+static void
+test_journal_append(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
+	char *a = path_of(dir, "streams/eni-a.ckpt"), *gpath = path_of(dir,
+	    "group.state");
+	struct checkpoint_store *st;
+	struct buf abefore = BUF_INIT, gbefore = BUF_INIT,
+	    now = BUF_INIT, j = BUF_INIT;
+	off_t len;
+
+	st = journal_store(dir);
+	read_bytes(jpath, &j);
+	assert_string_equal(j.data, JOURNAL_HEAD);
+	read_bytes(a, &abefore);
+	read_bytes(gpath, &gbefore);
+	batch(st, "eni-a", 2, T0 + 1000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	assert_false(checkpoint_stream(st, "eni-a")->dirty);
+	/* The files are as they were; the journal has the record. */
+	read_bytes(a, &now);
+	assert_string_equal(now.data, abefore.data);
+	read_bytes(gpath, &now);
+	assert_string_equal(now.data, gbefore.data);
+	read_bytes(jpath, &j);
+	assert_true(strncmp(j.data, JOURNAL_HEAD "record\nstream eni-a\n"
+	    "last_timestamp 1700000001001\n", 66) == 0);
+	assert_non_null(strstr(j.data, "\nshipped 5\nadded 2\n"));
+	assert_non_null(strstr(j.data, "\ngroup\npoll_ms 30000\n"));
+	assert_null(strstr(j.data, "eni-b"));
+	assert_int_equal(count_entries(dir, ".tmp-"), 0);
+	/* Nothing dirty, group unchanged: nothing appended. */
+	len = size_of(jpath);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	assert_int_equal(size_of(jpath), len);
+	/* Only the group changed: a record with the group alone. */
+	checkpoint_group(st)->duplicates++;
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	read_bytes(jpath, &j);
+	assert_non_null(strstr(j.data + len, "record\ngroup\n"));
+	checkpoint_close(st);
+	free(a);
+	free(gpath);
+	buf_free(&abefore);
+	buf_free(&gbefore);
+	buf_free(&now);
+	buf_free(&j);
+}
+
+static void
+test_journal_reopen(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	struct checkpoint_store *st;
+	struct stream_state *s;
+	struct buf got = BUF_INIT;
+	int64_t horizon = T0 + 51;
+	int i;
+
+	st = journal_store(dir);
+	for (i = 0; i < 5; i++) {
+		batch(st, "eni-a", 40, T0 + 1000 * i);
+		batch(st, names3[2], 1, T0 + 1000 * i + 7);
+		if (i == 2)
+			checkpoint_group(st)->rejected = 9;
+		assert_int_equal(checkpoint_sync(st, err), 0);
+	}
+	/* An id pruned, then added again: appended twice to fresh. */
+	s = checkpoint_stream(st, "eni-b");
+	stream_seen_add(s, T0 + 50, 42);
+	checkpoint_foreach(st, prune_cb, &horizon);
+	stream_seen_add(s, T0 + 52, 42);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
+	assert_true(size_of(jpath) > (off_t)strlen(JOURNAL_HEAD));
+	checkpoint_close(st);
+
+	/* The files' ids below the horizon come back until the prune. */
+	st = checkpoint_open(dir, err);
+	assert_non_null(st);
+	assert_int_equal(checkpoint_stream(st, "eni-b")->nseen, 4);
+	checkpoint_foreach(st, prune_cb, &horizon);
+	encode_state(st, names3, &got);
+	assert_string_equal(got.data, want->data);
+	assert_int_equal(checkpoint_stream(st, "eni-a")->nseen, 160);
+	assert_false(checkpoint_stream(st, "eni-a")->dirty);
+	assert_int_equal(checkpoint_stream(st, "eni-a")->nfresh, 0);
+	/* Records found: the first sync compacts. */
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
+	close_reopens_to(st, dir, want);
+	buf_free(&got);
+}
+
+static void
+test_journal_compact(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	char *a = path_of(dir, "streams/eni-a.ckpt");
+	struct checkpoint_store *st;
+	struct stream_state back;
+	struct buf file = BUF_INIT;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 10, T0 + 1000);
+	batch(st, names3[2], 10, T0 + 2000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_compact(st, err), 0);
+	read_bytes(jpath, &file);
+	assert_string_equal(file.data, JOURNAL_HEAD);
+	read_bytes(a, &file);
+	assert_int_equal(checkpoint_decode_stream(&back, file.data, file.len,
+	    err), 0);
+	assert_same_stream(&back, checkpoint_stream(st, "eni-a"));
+	stream_state_free(&back);
+	assert_int_equal(count_entries(dir, ".tmp-"), 0);
+	close_reopens_to(st, dir, want);
+	free(a);
+	buf_free(&file);
+}
+
+/*
+ * A crash between compaction's files and the journal's replacement: the
+ * records replayed are older than the files. Nothing goes back, nothing
+ * counts twice; the group's positions are the last record's.
+ */
+static void
+test_journal_replay_older(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	struct checkpoint_store *st;
+	struct group_state *g;
+	struct buf old = BUF_INIT;
+	int64_t old_pos;
+	int i;
+
+	st = journal_store(dir);
+	for (i = 0; i < 3; i++) {
+		batch(st, "eni-a", 5, T0 + 1000 * i);
+		batch(st, names3[2], 2, T0 + 1000 * i + 3);
+		assert_int_equal(checkpoint_sync(st, err), 0);
+	}
+	read_bytes(jpath, &old);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_compact(st, err), 0);
+	checkpoint_close(st);
+	write_bytes(jpath, old.data, old.len);	/* the crash */
+	checkpoint_close(assert_reopens_to(dir, names3, want));
+
+	/* Files newer by a whole batch than the last record. */
+	st = checkpoint_open(dir, err);
+	assert_non_null(st);
+	assert_int_equal(checkpoint_sync(st, err), 0);	/* compacts */
+	batch(st, "eni-a", 5, T0 + 8000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	old_pos = checkpoint_group(st)->sched.pos_ms[0];
+	read_bytes(jpath, &old);
+	batch(st, "eni-a", 5, T0 + 9000);
+	checkpoint_group(st)->duplicates += 4;
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	g = checkpoint_group(st);
+	assert_int_equal(checkpoint_compact(st, err), 0);
+	g->sched.pos_ms[0] = old_pos;	/* what the replay gives back */
+	encode_state(st, names3, want);
+	checkpoint_close(st);
+	write_bytes(jpath, old.data, old.len);
+	st = assert_reopens_to(dir, names3, want);
+	assert_true(checkpoint_stream(st, "eni-a")->shipped == 3 + 25);
+	assert_true(checkpoint_group(st)->shipped == 123456 + 15 + 6 + 10);
+	assert_int_equal(checkpoint_group(st)->sched.pos_ms[0], T0 + 8000);
+	assert_true(checkpoint_group(st)->duplicates == 99 + 4);
+	checkpoint_close(st);
+	buf_free(&old);
+}
+
+static void
+test_journal_torn(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
+	struct checkpoint_store *st;
+	struct buf want2 = BUF_INIT, want3 = BUF_INIT,
+	    j = BUF_INIT;
+	static const size_t cuts[] = { 1, 3, 15, 16, 40 };
+	size_t i;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 5, T0 + 1000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	batch(st, names3[2], 5, T0 + 2000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, &want2);
+	batch(st, "eni-b", 5, T0 + 3000);
+	batch(st, "eni-a", 1, T0 + 3000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, &want3);
+	checkpoint_close(st);
+	read_bytes(jpath, &j);
+
+	/* Cut anywhere in the last record: that record alone is dropped. */
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		write_bytes(jpath, j.data, j.len - cuts[i]);
+		checkpoint_close(assert_reopens_to(dir, names3, &want2));
+		assert_int_equal(size_of(jpath), j.len - cuts[i]);
+	}
+	/* A byte of the last record damaged: the same. */
+	j.data[j.len - 30] ^= 4;
+	write_bytes(jpath, j.data, j.len);
+	checkpoint_close(assert_reopens_to(dir, names3, &want2));
+	j.data[j.len - 30] ^= 4;
+	/* Garbage after the last good record, no newline: dropped. */
+	buf_addstr(&j, "record\nstream eni-");
+	write_bytes(jpath, j.data, j.len);
+	st = assert_reopens_to(dir, names3, &want3);
+	/* The torn tail is never appended to: the first sync compacts. */
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
+	checkpoint_close(st);
+	checkpoint_close(assert_reopens_to(dir, names3, &want3));
+	buf_free(&want2);
+	buf_free(&want3);
+	buf_free(&j);
+}
+
+/* Replace in j the first "crc32" line after from by the right one. */
+static void
+fix_crc(struct buf *j, size_t from)
+{
+	char *t = strstr(j->data + from, "crc32 "), tmp[16];
+
+	assert_non_null(t);
+	snprintf(tmp, sizeof(tmp), "%08lx", (unsigned long)crc32(0L,
+	    (const Bytef *)j->data + from, (uInt)(t - j->data - from)));
+	memcpy(t + 6, tmp, 8);
+}
+
+static void
+test_journal_damaged(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
+	struct checkpoint_store *st;
+	struct buf j = BUF_INIT, bad = BUF_INIT;
+	size_t second, third;
+	char *p;
+	int k;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 5, T0 + 1000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	batch(st, "eni-b", 5, T0 + 2000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	batch(st, "eni-a", 5, T0 + 3000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	checkpoint_close(st);
+	read_bytes(jpath, &j);
+	second = (size_t)(strstr(j.data + strlen(JOURNAL_HEAD) + 1,
+	    "record\n") - j.data);
+	third = (size_t)(strstr(j.data + second + 1, "record\n") - j.data);
+
+	/* A byte of the middle record: corruption, not a torn tail. */
+	buf_reset(&bad);
+	buf_add(&bad, j.data, j.len);
+	bad.data[second + 40] ^= 1;
+	write_bytes(jpath, bad.data, bad.len);
+	assert_open_fails(dir, jpath, ": line ", WAY_OUT_J);
+	assert_open_fails(dir, jpath, "a record with a damaged \"crc32\" "
+	    "line or checksum, followed by more", "CORRUPT CHECKPOINTS");
+	/* Its "crc32" line gone: it runs into the next record. */
+	buf_reset(&bad);
+	buf_add(&bad, j.data, j.len);
+	p = strstr(bad.data + second, "crc32 ");
+	memcpy(p, "crc33 ", 6);
+	write_bytes(jpath, bad.data, bad.len);
+	assert_open_fails(dir, jpath, "a record without its \"crc32\" line "
+	    "before the next one", WAY_OUT_J);
+	/* The right checksum over what the encoder never writes. */
+	buf_reset(&bad);
+	buf_add(&bad, j.data, third);
+	p = strstr(bad.data + second, "shipped ");
+	memmove(p + 9, p + 8, strlen(p + 8) + 1);
+	p[8] = '0';
+	bad.len++;
+	fix_crc(&bad, second);
+	write_bytes(jpath, bad.data, bad.len);
+	assert_open_fails(dir, jpath, "is not a number", WAY_OUT_J);
+	/* The same stream twice in a record. */
+	buf_reset(&bad);
+	buf_add(&bad, j.data, second);
+	buf_addstr(&bad, "record\n");
+	for (k = 0; k < 2; k++)
+		buf_addstr(&bad, "stream x\nlast_timestamp -1\n"
+		    "last_ingestion -1\nshipped 0\nadded 0\n");
+	buf_addstr(&bad, "crc32 00000000\n");
+	fix_crc(&bad, second);
+	write_bytes(jpath, bad.data, bad.len);
+	assert_open_fails(dir, jpath, "the record names log stream \"x\" "
+	    "twice", WAY_OUT_J);
+	/* The first line. */
+	write_bytes(jpath, "vpcflowd-journal 2\n", 19);
+	assert_open_fails(dir, jpath, "version 2: this vpcflowd knows "
+	    "version 1", WAY_OUT_J);
+	write_bytes(jpath, "", 0);
+	assert_open_fails(dir, jpath, "empty file", WAY_OUT_J);
+	/* Moved away: the files alone. */
+	write_bytes(jpath, j.data, j.len);
+	checkpoint_close(checkpoint_open(dir, err));
+	buf_free(&j);
+	buf_free(&bad);
+}
+
+static void
+test_journal_max(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	char *a = path_of(dir, "streams/eni-a.ckpt");
+	struct checkpoint_store *st;
+	struct buf file = BUF_INIT,
+	    first = BUF_INIT;
+	int i, compactions = 0;
+	off_t len, prev = (off_t)strlen(JOURNAL_HEAD);
+
+	st = journal_store(dir);
+	checkpoint_set_journal_max(st, 2000);
+	read_bytes(a, &first);
+	for (i = 0; i < 40; i++) {
+		batch(st, "eni-a", 3, T0 + 1000 * i);
+		assert_int_equal(checkpoint_sync(st, err), 0);
+		len = size_of(jpath);
+		assert_true(len <= 2000);
+		if (len < prev) {
+			assert_int_equal(len, strlen(JOURNAL_HEAD));
+			compactions++;
+		}
+		prev = len;
+	}
+	assert_true(compactions >= 5);
+	read_bytes(a, &file);
+	assert_string_not_equal(file.data, first.data);
+	encode_state(st, names3, want);
+	close_reopens_to(st, dir, want);
+	free(a);
+	buf_free(&file);
+	buf_free(&first);
+}
+
+static void
+test_journal_append_fails(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	struct checkpoint_store *st;
+	struct stream_state *s;
+	struct buf j = BUF_INIT, after = BUF_INIT;
+	struct rlimit rl, small;
+	off_t len;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 5, T0 + 1000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	len = size_of(jpath);
+	s = checkpoint_stream(st, "eni-a");
+	batch(st, "eni-a", 5, T0 + 2000);
+	checkpoint_inject_error(st, ENOSPC);
+	errno = 0;
+	assert_int_equal(checkpoint_sync(st, err), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_true(strstr(err->data, "/journal: write: ") != NULL &&
+	    strstr(err->data, strerror(ENOSPC)) != NULL);
+	assert_true(s->dirty);
+	assert_int_equal(size_of(jpath), len);
+	checkpoint_inject_error(st, 0);
+	assert_int_equal(checkpoint_sync(st, err), 0);	/* compacts */
+	assert_false(s->dirty);
+	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
+
+	/* A real short write (file size limit): cut back to the last record. */
+	batch(st, "eni-b", 5, T0 + 3000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	len = size_of(jpath);
+	read_bytes(jpath, &j);
+	batch(st, "eni-a", 500, T0 + 4000);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small = rl;
+	small.rlim_cur = (rlim_t)len + 100;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	buf_reset(err);
+	assert_int_equal(checkpoint_sync(st, err), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_non_null(strstr(err->data, "/journal: write: "));
+	read_bytes(jpath, &after);
+	assert_int_equal(after.len, len);
+	assert_memory_equal(after.data, j.data, j.len);
+	assert_true(s->dirty);
+	encode_state(st, names3, want);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	assert_int_equal(size_of(jpath), strlen(JOURNAL_HEAD));
+	close_reopens_to(st, dir, want);
+	buf_free(&j);
+	buf_free(&after);
+}
+
+static void
+test_journal_status(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err;
+	struct checkpoint_store *st;
+	struct buf out = BUF_INIT, j = BUF_INIT;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 40, T0 + 1);
+	fill_stream(checkpoint_stream(st, "only-journaled"), 7, T0 - 6);
+	checkpoint_group(st)->duplicates = 1000;
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	checkpoint_close(st);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), 0);
+	assert_non_null(strstr(out.data, "\neni-a           "
+	    "2023-11-14T22:13:20Z  59s       43\n"));
+	assert_non_null(strstr(out.data, "\nonly-journaled  "
+	    "2023-11-14T22:13:20Z  1m        7\n"));
+	assert_non_null(strstr(out.data, "shipped 123496, rejected 7, parse "
+	    "errors 3, duplicates skipped 1000\n"));
+	assert_int_equal(err->len, 0);
+	/* A torn last record: ignored, as the daemon drops it. */
+	read_bytes(jpath, &j);
+	write_bytes(jpath, j.data, j.len - 5);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), 0);
+	assert_null(strstr(out.data, "only-journaled"));
+	assert_int_equal(err->len, 0);
+	/* Damaged: named like a damaged file, the rest still shown. */
+	j.data[strlen(JOURNAL_HEAD) + 20] ^= 1;
+	buf_addstr(&j, "record\n");
+	write_bytes(jpath, j.data, j.len);
+	assert_int_equal(status(dir, T0 + 60000, &out, err), -1);
+	assert_non_null(strstr(out.data, "\neni-b "));
+	assert_non_null(strstr(err->data, "/journal: line 2: "));
+	assert_non_null(strstr(err->data, WAY_OUT_J));
+	buf_free(&out);
+	buf_free(&j);
+}
+
+/* Names, sizes, times and inodes of what state_dir holds. */
+static void
+snapshot(const char *dir, struct buf *out)
+{
+	static const char *const subs[] = { "", "/streams" };
+	struct buf p = BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	size_t i;
+
+	buf_reset(out);
+	for (i = 0; i < 2; i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s%s", dir, subs[i]);
+		assert_non_null(d = opendir(p.data));
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, "..") == 0)
+				continue;	/* /tmp: not ours */
+			buf_reset(&p);
+			buf_printf(&p, "%s%s/%s", dir, subs[i], de->d_name);
+			assert_int_equal(lstat(p.data, &sb), 0);
+			buf_printf(out, "%s %lld %lld.%09ld %llu\n", p.data,
+			    (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+			    sb.st_mtim.tv_nsec, (unsigned long long)sb.st_ino);
+		}
+		closedir(d);
+	}
+	buf_free(&p);
+}
+
+static void
+test_journal_open_writes_nothing(void **state)
+{
+	struct jt *t = *state;
+	const char *dir = t->dir, *jpath = t->jpath;
+	struct buf *err = &t->err, *want = &t->want;
+	struct checkpoint_store *st;
+	struct buf before = BUF_INIT, after = BUF_INIT,
+	    j = BUF_INIT;
+
+	st = journal_store(dir);
+	batch(st, "eni-a", 5, T0 + 1000);
+	batch(st, names3[2], 5, T0 + 1000);
+	assert_int_equal(checkpoint_sync(st, err), 0);
+	encode_state(st, names3, want);
+	checkpoint_close(st);
+	read_bytes(jpath, &j);
+	buf_addstr(&j, "record\nstream eni-a\nlast_ti");
+	write_bytes(jpath, j.data, j.len);
+	snapshot(dir, &before);
+	usleep(20000);
+	/* Records to replay, then a torn one: still nothing written. */
+	st = assert_reopens_to(dir, names3, want);
+	checkpoint_close(st);
+	snapshot(dir, &after);
+	assert_string_equal(before.data, after.data);
+	buf_free(&before);
+	buf_free(&after);
+	buf_free(&j);
+}
+
 #define STORE_TEST(f)	cmocka_unit_test_setup_teardown(f, setup_dir, \
 			    teardown_dir)
+#define JOURNAL_TEST(f)	cmocka_unit_test_setup_teardown(f, setup_journal, \
+			    teardown_journal)
 
 int
 main(void)
@@ -1222,6 +1886,16 @@ main(void)
 		STORE_TEST(test_store_prune),
 		STORE_TEST(test_status),
 		STORE_TEST(test_status_empty),
+		JOURNAL_TEST(test_journal_append),
+		JOURNAL_TEST(test_journal_reopen),
+		JOURNAL_TEST(test_journal_compact),
+		JOURNAL_TEST(test_journal_replay_older),
+		JOURNAL_TEST(test_journal_torn),
+		JOURNAL_TEST(test_journal_damaged),
+		JOURNAL_TEST(test_journal_max),
+		JOURNAL_TEST(test_journal_append_fails),
+		JOURNAL_TEST(test_journal_status),
+		JOURNAL_TEST(test_journal_open_writes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

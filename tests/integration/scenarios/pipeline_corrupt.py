@@ -1,5 +1,5 @@
 """Corrupt checkpoints: a stream file with a flipped byte, a truncated one, a
-group.state of the wrong kind, each stops the daemon at start with exit 1
+journal or a group.state of the wrong kind, each stops the daemon at start with exit 1
 and a message naming the file and the way out (--status names it too);
 nothing is read or shipped meanwhile. Moving the file away lets the daemon
 start again. A second daemon on the same state_dir is refused."""
@@ -38,6 +38,7 @@ with Pipeline(poll=1, max_delay=2) as p:
 
     cases = [(os.path.join(streams, names[1]), "flip"),
              (os.path.join(streams, names[2]), "truncate"),
+             (os.path.join(p.state, "journal"), "swap"),
              (os.path.join(p.state, "group.state"), "swap")]
     for path, how in cases:
         shutil.rmtree(p.state)

@@ -8,10 +8,14 @@ How the writes are made to fail, in order of preference:
   * root that may mount (CAP_SYS_ADMIN): state_dir is a 2 MB tmpfs that is
     filled up with a file: a real ENOSPC, as on a full disk. (Remounting it
     read-only would fail with EBUSY: the daemon holds its lock file open.)
-  * another user: chmod 0500 on state_dir/streams: EACCES.
+  * another user: nothing (chmod cannot stop appends through the journal
+    descriptor the daemon holds open): the scenario says it is skipped.
   * root without mount (chmod does not stop root): state_dir/streams is
-    moved aside and a plain file put in its place: ENOTDIR.
-Each stands for the same thing to the daemon: checkpoint_sync fails.
+    moved aside and a plain file put in its place, and the journal made
+    immutable (chattr +i: appends through the open descriptor fail too):
+    ENOTDIR, EPERM.
+Each stands for the same thing to the daemon: checkpoint_sync fails (it
+appends to the journal, and compacts into streams/ after a failure).
 PIPELINE_NO_MOUNT=1 in the environment skips the tmpfs."""
 import errno
 import os
@@ -27,15 +31,16 @@ class Blocker:
     def __init__(self, state):
         self.state, self.filler, self.mounted = state, os.path.join(state, "filler"), False
         self.streams = os.path.join(state, "streams")
+        self.journal = os.path.join(state, "journal")
         os.makedirs(state)
         if os.geteuid() == 0 and not os.environ.get("PIPELINE_NO_MOUNT") and subprocess.run(
                 ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "vpcflowd-test", state],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
             self.mounted, self.how = True, "full tmpfs (ENOSPC)"
         elif os.geteuid() != 0:
-            self.how = "chmod 0500 streams/ (EACCES)"
+            self.how = None
         else:
-            self.how = "streams/ replaced by a file (ENOTDIR)"
+            self.how = "streams/ replaced by a file, journal immutable (ENOTDIR, EPERM)"
 
     def block(self):
         if self.mounted:
@@ -46,25 +51,26 @@ class Blocker:
                         f.flush()
                 except OSError as e:
                     assert e.errno == errno.ENOSPC, e
-        elif os.geteuid() != 0:
-            os.chmod(self.streams, 0o500)
         else:
             os.rename(self.streams, self.streams + ".aside")
             with open(self.streams, "w") as f:
                 f.write("not a directory\n")
+            subprocess.run(["chattr", "+i", self.journal], check=True)
 
     def unblock(self):
         if self.mounted:
             os.unlink(self.filler)
-        elif os.geteuid() != 0:
-            os.chmod(self.streams, 0o700)
         else:
             os.unlink(self.streams)
             os.rename(self.streams + ".aside", self.streams)
+            subprocess.run(["chattr", "-i", self.journal], check=True)
 
     def close(self):
         if self.mounted:
             subprocess.run(["umount", "-l", self.state], stderr=subprocess.DEVNULL)
+        elif os.path.exists(self.journal):
+            # An immutable file left by a failed check would outlive the run.
+            subprocess.run(["chattr", "-i", self.journal], stderr=subprocess.DEVNULL)
 
 
 def feed_now(p, n, seed):
@@ -74,6 +80,10 @@ def feed_now(p, n, seed):
 
 with Pipeline(poll=1, max_delay=2, batch_bytes=20000) as p:
     blocker = Blocker(p.state)
+    if blocker.how is None:
+        print("     skipped: a state_dir cannot be made unwritable for a running daemon "
+              "without root (tmpfs or chattr)")
+        done()
     print("     (unwritable state_dir by: %s)" % blocker.how)
     try:
         events = feed_now(p, 300, 1)
