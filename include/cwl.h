@@ -48,9 +48,13 @@ struct cwl_event {
 	int64_t		 ingestion_time;	/* ms since the epoch; -1 when absent */
 };
 
-/* One parsed response page. */
+/*
+ * One parsed response page. It owns a copy of the body, in which the strings
+ * are decoded in place, so the body may be freed or reused after parsing.
+ */
 struct cwl_page {
-	void		*json;		/* the parsed document (owns the strings) */
+	struct buf	 text;		/* the body's copy (owns the strings) */
+	struct buf	 store;		/* the memory of events */
 	struct cwl_event *events;
 	size_t		 nevents;
 	const char	*next_token;	/* NULL on the last page */

@@ -139,7 +139,8 @@ test_parse_good(void **state)
 	assert_memory_equal(page.events[1].message, "a\0b", 3);
 	assert_string_equal(page.next_token, "next/1");
 	cwl_page_free(&page);
-	assert_null(page.json);
+	assert_null(page.events);
+	assert_null(page.text.data);
 	buf_free(&err);
 }
 
