@@ -102,8 +102,13 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)
 
 # Benchmarks print figures; they assert nothing about time.
-bench: deps-check $(BIN)
+bench: deps-check $(BIN) $(BUILD)/bench_cwl
+	$(BUILD)/bench_cwl
 	sh tests/bench/bench.sh $(BIN)
+
+# The page parser against the jansson parser it replaced (tests/fuzz/cwl_ref.h).
+$(BUILD)/bench_cwl: tests/bench/bench_cwl.c tests/fuzz/cwl_ref.h $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Fuzz targets for every parser of outside input (clang libFuzzer).
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

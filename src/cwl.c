@@ -416,6 +416,39 @@ bad_string_byte(struct scan *sc, const char *r)
 }
 
 /*
+ * The first byte at or after r that is not a plain string byte (a quote, a
+ * backslash, a control or a byte >= 0x80), or end: 8 bytes a step.
+ */
+static inline char *
+skip_plain(char *r, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t x, q, b, m;
+
+	while (end - r >= 8) {
+		memcpy(&x, r, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		/*
+		 * The high bit of each byte that is 0 in q or b, below 0x20,
+		 * or >= 0x80. A borrow can only mark bytes above a marked
+		 * one: the lowest mark is exact.
+		 */
+		m = (((q - ones) & ~q) | ((b - ones) & ~b) |
+		    ((x - ones * 0x20) & ~x) | x) & high;
+		if (m != 0)
+			return r + __builtin_ctzll(m) / 8;
+		r += 8;
+	}
+#endif
+	while (r < end && str_class[(unsigned char)*r] == 0)
+		r++;
+	return r;
+}
+
+/*
  * The string at sc->p (*sc->p == '"') into v, decoded in place. The common
  * case, no escape, only looks for the closing quote and checks UTF-8.
  */
@@ -429,8 +462,7 @@ scan_string(struct scan *sc, struct jval *v)
 	v->s = r;
 	v->escaped = 0;
 	for (;;) {
-		while (r < end && str_class[(unsigned char)*r] == 0)
-			r++;
+		r = skip_plain(r, end);
 		if (r == end)
 			return syntax(sc, r, "premature end of input");
 		switch (str_class[(unsigned char)*r]) {
@@ -460,7 +492,10 @@ scan_string(struct scan *sc, struct jval *v)
 			return syntax(sc, r, "premature end of input");
 		switch (str_class[(unsigned char)*r]) {
 		case 0:
-			*w++ = *r++;
+			n = (size_t)(skip_plain(r, end) - r);
+			memmove(w, r, n);
+			w += n;
+			r += n;
 			continue;
 		case 1:
 			v->len = (size_t)(w - v->s);
@@ -723,12 +758,16 @@ struct page_scan {
 static int
 ev_field(const struct jval *k)
 {
-	static const size_t lens[EV_NFIELDS] = { 13, 7, 7, 9, 13 };
-	int f;
-
-	for (f = 0; f < EV_NFIELDS; f++)
-		if (lens[f] == k->len && memcmp(ev_names[f], k->s, k->len) == 0)
-			return f;
+	switch (k->len) {
+	case 7:
+		return memcmp(k->s, "eventId", 7) == 0 ? EV_ID :
+		    memcmp(k->s, "message", 7) == 0 ? EV_MESSAGE : -1;
+	case 9:
+		return memcmp(k->s, "timestamp", 9) == 0 ? EV_TS : -1;
+	case 13:
+		return memcmp(k->s, "logStreamName", 13) == 0 ? EV_STREAM :
+		    memcmp(k->s, "ingestionTime", 13) == 0 ? EV_INGEST : -1;
+	}
 	return -1;
 }
 
