@@ -592,7 +592,7 @@ scan_scalar(struct scan *sc, struct jval *v)
 	size_t left = (size_t)(sc->end - sc->p);
 
 	if (left == 0)
-		return syntax(sc, sc->p, "unexpected token near end of file");
+		return syntax(sc, sc->p, "unexpected token");
 	switch (*sc->p) {
 	case '"':
 		return scan_string(sc, v);

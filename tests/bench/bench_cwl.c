@@ -44,54 +44,74 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-report(const char *name, double s, size_t n, size_t len, int rounds)
+/* One parse by the scanner; returns a length read from the page. */
+static size_t
+run_scanner(const struct buf *body, size_t n)
 {
-	printf("  %s: %8.1f ns/event  %7.1f MB/s\n", name,
-	    s * 1e9 / ((double)n * rounds), (double)len * rounds / s / 1e6);
+	struct cwl_page page;
+	struct buf err = BUF_INIT;
+	size_t len;
+
+	if (cwl_page_parse(&page, body->data, body->len, &err) == -1 ||
+	    page.nevents != n)
+		fatalx("scanner: %s", err.data);
+	len = page.events[n / 2].message_len;
+	cwl_page_free(&page);
+	return len;
+}
+
+/* One parse by the old jansson tree parser. */
+static size_t
+run_jansson(const struct buf *body, size_t n)
+{
+	struct ref_page ref;
+	struct buf err = BUF_INIT;
+	size_t len;
+
+	if (ref_page_parse(&ref, body->data, body->len, &err) == -1 ||
+	    ref.nevents != n)
+		fatalx("jansson: %s", err.data);
+	len = ref.events[n / 2].message_len;
+	ref_page_free(&ref);
+	return len;
+}
+
+/* Time rounds parses of body by run and print ns per event. */
+static void
+bench(const char *name, size_t (*run)(const struct buf *, size_t),
+    const struct buf *body, size_t n, int rounds, double *secs)
+{
+	size_t sum = 0;
+	double t0 = now();
+	int r;
+
+	for (r = 0; r < rounds; r++)
+		sum += run(body, n);
+	*secs = now() - t0;
+	printf("  %s: %8.1f ns/event  %7.1f MB/s  (checksum %zu)\n", name,
+	    *secs * 1e9 / ((double)n * rounds),
+	    (double)body->len * rounds / *secs / 1e6, sum);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct buf body = BUF_INIT, err = BUF_INIT;
-	struct cwl_page page;
-	struct ref_page ref;
-	int rounds = argc > 1 ? atoi(argv[1]) : 50, r;
+	struct buf body = BUF_INIT;
+	int rounds = argc > 1 ? atoi(argv[1]) : 50;
 	const char *only = argc > 2 ? argv[2] : "";
-	size_t n = CWL_MAX_LIMIT, sum = 0;
-	double t0, scan_s, tree_s;
+	size_t n = CWL_MAX_LIMIT;
+	double scan_s = 0, tree_s = 0;
 
 	log_init(-1);
 	make_page(&body, n);
-	t0 = now();
-	for (r = 0; r < rounds && strcmp(only, "jansson") != 0; r++) {
-		if (cwl_page_parse(&page, body.data, body.len, &err) == -1 ||
-		    page.nevents != n)
-			fatalx("scanner: %s", err.data);
-		sum += page.events[r % n].message_len;
-		cwl_page_free(&page);
-	}
-	scan_s = now() - t0;
-	t0 = now();
-	for (r = 0; r < rounds && strcmp(only, "scanner") != 0; r++) {
-		if (ref_page_parse(&ref, body.data, body.len, &err) == -1 ||
-		    ref.nevents != n)
-			fatalx("jansson: %s", err.data);
-		sum += ref.events[r % n].message_len;
-		ref_page_free(&ref);
-	}
-	tree_s = now() - t0;
 	printf("cwl page: %zu events, %zu bytes, %d rounds\n", n, body.len,
 	    rounds);
 	if (strcmp(only, "jansson") != 0)
-		report("scanner", scan_s, n, body.len, rounds);
+		bench("scanner", run_scanner, &body, n, rounds, &scan_s);
 	if (strcmp(only, "scanner") != 0)
-		report("jansson", tree_s, n, body.len, rounds);
+		bench("jansson", run_jansson, &body, n, rounds, &tree_s);
 	if (*only == '\0')
 		printf("  speed-up: %.1fx\n", tree_s / scan_s);
-	printf("  (checksum %zu)\n", sum);
 	buf_free(&body);
-	buf_free(&err);
 	return 0;
 }
