@@ -102,12 +102,15 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)
 
 # Benchmarks print figures; they assert nothing about time.
-bench: deps-check $(BIN) $(BUILD)/bench/bench_ship
+bench: deps-check $(BIN) $(BUILD)/bench/bench_cwl $(BUILD)/bench/bench_ship
 	sh tests/bench/bench.sh $(BIN) $(BUILD)/bench
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# The page parser against the jansson parser it replaced (tests/fuzz/cwl_ref.h).
+$(BUILD)/bench/bench_cwl: tests/fuzz/cwl_ref.h
 
 # Fuzz targets for every parser of outside input (clang libFuzzer).
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -48,9 +48,13 @@ struct cwl_event {
 	int64_t		 ingestion_time;	/* ms since the epoch; -1 when absent */
 };
 
-/* One parsed response page. */
+/*
+ * One parsed response page. It owns a copy of the body, in which the strings
+ * are decoded in place, so the body may be freed or reused after parsing.
+ */
 struct cwl_page {
-	void		*json;		/* the parsed document (owns the strings) */
+	struct buf	 text;		/* the body's copy (owns the strings) */
+	struct buf	 store;		/* the memory of events */
 	struct cwl_event *events;
 	size_t		 nevents;
 	const char	*next_token;	/* NULL on the last page */
@@ -66,8 +70,12 @@ int	cwl_request_body(struct buf *out, const struct cwl_query *q,
 
 /*
  * Parse one response page body[0..len) into page (initialized here; release
- * it with cwl_page_free in both cases). Members that are missing or of the
- * wrong type are errors that name the member ("events[3].timestamp: ...").
+ * it with cwl_page_free in both cases). The page copies the body: body may
+ * be freed or reused as soon as this returns. The body must be strict JSON
+ * (RFC 8259, what jansson accepts; a syntax error says "line L, column C,
+ * offset O"). Members that are missing or of the wrong type are errors that
+ * name the member ("events[3].timestamp: ..."); unknown members are skipped,
+ * of duplicate keys the last one counts.
  * Returns 0, or -1 after appending the reason to err.
  */
 int	cwl_page_parse(struct cwl_page *page, const char *body, size_t len,

@@ -1,6 +1,7 @@
 /* cwl: the CloudWatch Logs FilterLogEvents client (include/cwl.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,166 +194,837 @@ cwl_request_body(struct buf *out, const struct cwl_query *q,
 	return 0;
 }
 
-/* Response page. */
+/*
+ * Response page: a strict single-pass JSON scanner (RFC 8259), no tree.
+ * It accepts and rejects what jansson 2.14's json_loadb(JSON_ALLOW_NUL |
+ * JSON_DECODE_ANY) does (the fuzz target checks it against jansson): UTF-8
+ * checked everywhere, depth at most 2048 counting every value, integers in
+ * int64_t, reals that do not overflow a double, no NUL in object keys,
+ * duplicate keys: the last one wins. The body is copied once into the page;
+ * strings are decoded there in place (a decoded string is never longer than
+ * its escaped form) and NUL-terminated over their closing quote.
+ */
 
-static const char *
-json_kind(const json_t *v)
+#define JSON_MAX_DEPTH	2048	/* jansson's JSON_PARSER_MAX_DEPTH */
+
+enum jkind {
+	JK_MISSING, JK_OBJECT, JK_ARRAY, JK_STRING, JK_INTEGER, JK_REAL,
+	JK_BOOL, JK_NULL
+};
+
+static const char *const jkind_names[] = {
+	"nothing (missing)", "an object", "an array", "a string", "an integer",
+	"a real number", "a boolean", "null"
+};
+
+/* One scanned value; containers are only checked, never kept. */
+struct jval {
+	enum jkind	 kind;
+	const char	*s;		/* JK_STRING: decoded, NUL-terminated */
+	size_t		 len;
+	int		 escaped;	/* JK_STRING: had escapes (may hold NUL) */
+	int64_t		 i;		/* JK_INTEGER */
+};
+
+struct scan {
+	char		*p;		/* the cursor in the page's copy */
+	char		*start;
+	char		*end;
+	const char	*why;		/* the syntax error */
+	size_t		 at;		/* its offset */
+	char		 detail[48];	/* why, when it quotes a value */
+};
+
+/* Byte classes: 0 a plain string byte, 1 '"', 2 '\\', 3 a control, 4 >= 0x80. */
+static const unsigned char str_class[256] = {
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4
+};
+
+/* Record the syntax error why at p; returns -1 for the caller to return. */
+static int
+syntax(struct scan *sc, const char *p, const char *why)
 {
-	switch (v == NULL ? -1 : (int)json_typeof(v)) {
-	case -1:
-		return "nothing (missing)";
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
+	sc->why = why;
+	sc->at = (size_t)(p - sc->start);
+	return -1;
+}
+
+static inline void
+skip_ws(struct scan *sc)
+{
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' ||
+	    *sc->p == '\r' || *sc->p == '\t'))
+		sc->p++;
+}
+
+static inline int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The length of the valid UTF-8 sequence at p (*p >= 0x80), 0 when it is
+ * not: overlong forms, surrogates and code points past U+10FFFF are not.
+ */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned int cp;
+	size_t n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* Four hex digits at p (p + 4 <= end checked by the caller), or -1. */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (is_digit(p[i]))
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * The escape at r (*r == '\\') decoded to *w (w <= r: the output never
+ * overtakes the input). Returns the byte after the escape, or NULL.
+ */
+static char *
+unescape(struct scan *sc, char *r, char **w)
+{
+	static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	const char *s;
+	long cp, lo;
+
+	if (r + 1 == sc->end) {
+		syntax(sc, r, "premature end of input");
+		return NULL;
+	}
+	if (r[1] != 'u') {
+		for (s = simple; *s != '\0'; s += 2)
+			if (r[1] == s[0]) {
+				*(*w)++ = s[1];
+				return r + 2;
+			}
+		syntax(sc, r, "invalid escape");
+		return NULL;
+	}
+	if (sc->end - r < 6 || (cp = hex4(r + 2)) < 0) {
+		syntax(sc, r, "invalid escape");
+		return NULL;
+	}
+	r += 6;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (sc->end - r < 2 || r[0] != '\\' || r[1] != 'u') {
+			snprintf(sc->detail, sizeof(sc->detail),
+			    "invalid Unicode '\\u%04lX'", cp);
+			syntax(sc, r - 6, sc->detail);
+			return NULL;
+		}
+		if (sc->end - r < 6 || (lo = hex4(r + 2)) < 0) {
+			syntax(sc, r, "invalid escape");
+			return NULL;
+		}
+		if (lo < 0xdc00 || lo > 0xdfff) {
+			snprintf(sc->detail, sizeof(sc->detail),
+			    "invalid Unicode '\\u%04lX\\u%04lX'", cp, lo);
+			syntax(sc, r - 6, sc->detail);
+			return NULL;
+		}
+		cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+		r += 6;
+	} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+		snprintf(sc->detail, sizeof(sc->detail),
+		    "invalid Unicode '\\u%04lX'", cp);
+		syntax(sc, r - 6, sc->detail);
+		return NULL;
+	}
+	if (cp < 0x80) {
+		*(*w)++ = (char)cp;
+	} else if (cp < 0x800) {
+		*(*w)++ = (char)(0xc0 | cp >> 6);
+		*(*w)++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*(*w)++ = (char)(0xe0 | cp >> 12);
+		*(*w)++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*(*w)++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*(*w)++ = (char)(0xf0 | cp >> 18);
+		*(*w)++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*(*w)++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*(*w)++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return r;
+}
+
+/* A control character or a byte that is no UTF-8 at r: the error. */
+static int
+bad_string_byte(struct scan *sc, const char *r)
+{
+	unsigned char c = (unsigned char)*r;
+
+	if (c == '\n')
+		return syntax(sc, r, "unexpected newline");
+	snprintf(sc->detail, sizeof(sc->detail), c < 0x20 ?
+	    "control character 0x%x" : "unable to decode byte 0x%x", c);
+	return syntax(sc, r, sc->detail);
+}
+
+/*
+ * The first byte at or after r that is not a plain string byte (a quote, a
+ * backslash, a control or a byte >= 0x80), or end: 8 bytes a step.
+ */
+static inline char *
+skip_plain(char *r, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t x, q, b, m;
+
+	while (end - r >= 8) {
+		memcpy(&x, r, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		/*
+		 * The high bit of each byte that is 0 in q or b, below 0x20,
+		 * or >= 0x80. A borrow can only mark bytes above a marked
+		 * one: the lowest mark is exact.
+		 */
+		m = (((q - ones) & ~q) | ((b - ones) & ~b) |
+		    ((x - ones * 0x20) & ~x) | x) & high;
+		if (m != 0)
+			return r + __builtin_ctzll(m) / 8;
+		r += 8;
+	}
+#endif
+	while (r < end && str_class[(unsigned char)*r] == 0)
+		r++;
+	return r;
+}
+
+/*
+ * The string at sc->p (*sc->p == '"') into v, decoded in place. The common
+ * case, no escape, only looks for the closing quote and checks UTF-8.
+ */
+static int
+scan_string(struct scan *sc, struct jval *v)
+{
+	char *r = sc->p + 1, *w, *end = sc->end;
+	size_t n;
+
+	v->kind = JK_STRING;
+	v->s = r;
+	v->escaped = 0;
+	for (;;) {
+		r = skip_plain(r, end);
+		if (r == end)
+			return syntax(sc, r, "premature end of input");
+		switch (str_class[(unsigned char)*r]) {
+		case 1:
+			v->len = (size_t)(r - v->s);
+			*r = '\0';
+			sc->p = r + 1;
+			return 0;
+		case 2:
+			break;
+		case 4:
+			if ((n = utf8_len((unsigned char *)r,
+			    (unsigned char *)end)) == 0)
+				return bad_string_byte(sc, r);
+			r += n;
+			continue;
+		default:
+			return bad_string_byte(sc, r);
+		}
+		break;
+	}
+	/* Escapes: from here on the output w trails the input r. */
+	v->escaped = 1;
+	w = r;
+	for (;;) {
+		if (r == end)
+			return syntax(sc, r, "premature end of input");
+		switch (str_class[(unsigned char)*r]) {
+		case 0:
+			n = (size_t)(skip_plain(r, end) - r);
+			memmove(w, r, n);
+			w += n;
+			r += n;
+			continue;
+		case 1:
+			v->len = (size_t)(w - v->s);
+			*w = '\0';
+			sc->p = r + 1;
+			return 0;
+		case 2:
+			if ((r = unescape(sc, r, &w)) == NULL)
+				return -1;
+			continue;
+		case 4:
+			if ((n = utf8_len((unsigned char *)r,
+			    (unsigned char *)end)) == 0)
+				return bad_string_byte(sc, r);
+			memmove(w, r, n);
+			w += n;
+			r += n;
+			continue;
+		default:
+			return bad_string_byte(sc, r);
+		}
 	}
 }
 
-/* "events[3].timestamp: expected a string, got an integer" into err. */
+/*
+ * The number at sc->p into v. Integers (no fraction, no exponent) must fit
+ * int64_t; reals must not overflow a double (strtod reads the page's copy,
+ * NUL-terminated; the daemon runs in the C locale).
+ */
 static int
-bad_member(struct buf *err, size_t idx, const char *name, const char *want,
-    const json_t *got)
+scan_number(struct scan *sc, struct jval *v)
 {
-	buf_printf(err, "FilterLogEvents response: events[%zu].%s: expected %s, "
-	    "got %s", idx, name, want, json_kind(got));
+	char *p = sc->p, *end = sc->end, *num = sc->p;
+	uint64_t u = 0, lim = INT64_MAX;
+	int neg = 0, big = 0, real = 0, d;
+	double x;
+
+	if (*p == '-') {
+		neg = 1;
+		lim = (uint64_t)INT64_MAX + 1;
+		p++;
+	}
+	if (p == end || !is_digit(*p))
+		return syntax(sc, num, "invalid token");
+	if (*p == '0') {
+		if (++p < end && is_digit(*p))
+			return syntax(sc, num, "invalid token");
+	} else {
+		for (; p < end && is_digit(*p); p++) {
+			d = *p - '0';
+			if (u > (lim - (uint64_t)d) / 10)
+				big = 1;
+			else
+				u = u * 10 + (uint64_t)d;
+		}
+	}
+	if (p < end && *p == '.') {
+		real = 1;
+		if (++p == end || !is_digit(*p))
+			return syntax(sc, num, "invalid token");
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		real = 1;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || !is_digit(*p))
+			return syntax(sc, num, "invalid token");
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	sc->p = p;
+	if (real) {
+		errno = 0;
+		x = strtod(num, NULL);
+		if (errno == ERANGE && (x == HUGE_VAL || x == -HUGE_VAL))
+			return syntax(sc, num, "real number overflow");
+		v->kind = JK_REAL;
+		return 0;
+	}
+	if (big)
+		return syntax(sc, num, neg ? "too big negative integer" :
+		    "too big integer");
+	v->kind = JK_INTEGER;
+	v->i = !neg ? (int64_t)u : u > INT64_MAX ? INT64_MIN : -(int64_t)u;
+	return 0;
+}
+
+/* A string, number, true, false or null at sc->p into v. */
+static int
+scan_scalar(struct scan *sc, struct jval *v)
+{
+	size_t left = (size_t)(sc->end - sc->p);
+
+	if (left == 0)
+		return syntax(sc, sc->p, "unexpected token");
+	switch (*sc->p) {
+	case '"':
+		return scan_string(sc, v);
+	case 't':
+	case 'f':
+		v->kind = JK_BOOL;
+		if (left >= 4 && memcmp(sc->p, "true", 4) == 0) {
+			sc->p += 4;
+			return 0;
+		}
+		if (left >= 5 && memcmp(sc->p, "false", 5) == 0) {
+			sc->p += 5;
+			return 0;
+		}
+		break;
+	case 'n':
+		v->kind = JK_NULL;
+		if (left >= 4 && memcmp(sc->p, "null", 4) == 0) {
+			sc->p += 4;
+			return 0;
+		}
+		break;
+	default:
+		if (*sc->p == '-' || is_digit(*sc->p))
+			return scan_number(sc, v);
+		return syntax(sc, sc->p, "unexpected token");
+	}
+	return syntax(sc, sc->p, "invalid token");
+}
+
+/*
+ * An object key at sc->p, with the colon after it; sc->p is left on the
+ * value. Keys may not hold NUL (jansson's rule).
+ */
+static int
+scan_key(struct scan *sc, struct jval *k)
+{
+	char *at = sc->p;
+
+	if (at == sc->end || *at != '"')
+		return syntax(sc, at, "string or '}' expected");
+	if (scan_string(sc, k) == -1)
+		return -1;
+	if (k->escaped && memchr(k->s, '\0', k->len) != NULL)
+		return syntax(sc, at, "NUL byte in object key not supported");
+	skip_ws(sc);
+	if (sc->p == sc->end || *sc->p != ':')
+		return syntax(sc, sc->p, "':' expected");
+	sc->p++;
+	skip_ws(sc);
+	return 0;
+}
+
+/* After a member or an element: ',' (1), the closing byte (0), else -1. */
+static int
+next_item(struct scan *sc, char close)
+{
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == ',') {
+		sc->p++;
+		skip_ws(sc);
+		return 1;
+	}
+	if (sc->p < sc->end && *sc->p == close) {
+		sc->p++;
+		return 0;
+	}
+	return syntax(sc, sc->p, close == '}' ? "'}' expected" :
+	    "']' expected");
+}
+
+#define BIT_SET(a, i, on) ((a)[(i) / 8] = (unsigned char)(on ? \
+	(a)[(i) / 8] | 1u << (i) % 8 : (a)[(i) / 8] & ~(1u << (i) % 8)))
+#define BIT_GET(a, i)	((a)[(i) / 8] >> (i) % 8 & 1)
+
+/*
+ * Check and skip the object or array at sc->p, at depth depth. Iterative,
+ * one bit per open container, so a deep document costs no stack.
+ */
+static int
+skip_container(struct scan *sc, int depth)
+{
+	unsigned char is_obj[JSON_MAX_DEPTH / 8 + 1] = { 0 };
+	enum { FIRST, ITEM, AFTER } state = FIRST;
+	struct jval tmp;
+	int top = depth;
+	char close;
+
+	BIT_SET(is_obj, top, *sc->p == '{');
+	sc->p++;
+	for (;;) {
+		skip_ws(sc);
+		close = BIT_GET(is_obj, top) ? '}' : ']';
+		if (state != ITEM && sc->p < sc->end && *sc->p == close) {
+			sc->p++;
+			if (--top < depth)
+				return 0;
+			state = AFTER;
+			continue;
+		}
+		if (state == AFTER) {
+			if (sc->p == sc->end || *sc->p != ',')
+				return syntax(sc, sc->p, close == '}' ?
+				    "'}' expected" : "']' expected");
+			sc->p++;
+			state = ITEM;
+			continue;
+		}
+		if (close == '}' && scan_key(sc, &tmp) == -1)
+			return -1;
+		if (top + 1 > JSON_MAX_DEPTH)
+			return syntax(sc, sc->p, "maximum parsing depth reached");
+		state = AFTER;
+		if (sc->p < sc->end && (*sc->p == '{' || *sc->p == '[')) {
+			top++;
+			BIT_SET(is_obj, top, *sc->p == '{');
+			sc->p++;
+			state = FIRST;
+		} else if (scan_scalar(sc, &tmp) == -1)
+			return -1;
+	}
+}
+
+/* Any value at sc->p, at depth depth (the top level is 1), into v. */
+static int
+scan_value(struct scan *sc, int depth, struct jval *v)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return syntax(sc, sc->p, "maximum parsing depth reached");
+	if (sc->p < sc->end && (*sc->p == '{' || *sc->p == '[')) {
+		v->kind = *sc->p == '{' ? JK_OBJECT : JK_ARRAY;
+		return skip_container(sc, depth);
+	}
+	return scan_scalar(sc, v);
+}
+
+/* What the members of an event must be, in the order they are checked. */
+enum { EV_STREAM, EV_ID, EV_MESSAGE, EV_TS, EV_INGEST, EV_NFIELDS };
+
+static const char *const ev_names[EV_NFIELDS] = {
+	"logStreamName", "eventId", "message", "timestamp", "ingestionTime"
+};
+
+/* The first event that is wrong, reported once the document is known good. */
+struct ev_error {
+	int		 set;
+	size_t		 idx;
+	int		 field;		/* EV_*; -1: the event is no object */
+	const char	*want;		/* NULL: empty or holds a NUL */
+	enum jkind	 got;
+};
+
+struct page_scan {
+	struct scan	 sc;
+	struct buf	*events;	/* struct cwl_event[], the last "events" */
+	size_t		 nevents;
+	enum jkind	 events_kind;
+	struct jval	 token;
+	struct ev_error	 eerr;
+};
+
+/* EV_* for the key k, -1 for a member not used. */
+static int
+ev_field(const struct jval *k)
+{
+	switch (k->len) {
+	case 7:
+		return memcmp(k->s, "eventId", 7) == 0 ? EV_ID :
+		    memcmp(k->s, "message", 7) == 0 ? EV_MESSAGE : -1;
+	case 9:
+		return memcmp(k->s, "timestamp", 9) == 0 ? EV_TS : -1;
+	case 13:
+		return memcmp(k->s, "logStreamName", 13) == 0 ? EV_STREAM :
+		    memcmp(k->s, "ingestionTime", 13) == 0 ? EV_INGEST : -1;
+	}
+	return -1;
+}
+
+/* Set the event error (the first one only); returns -1. */
+static int
+ev_fail(struct page_scan *ps, size_t idx, int field, const char *want,
+    enum jkind got)
+{
+	if (!ps->eerr.set) {
+		ps->eerr.set = 1;
+		ps->eerr.idx = idx;
+		ps->eerr.field = field;
+		ps->eerr.want = want;
+		ps->eerr.got = got;
+	}
 	return -1;
 }
 
 /*
- * A required string member of event idx. Names (cstr) are used as C
- * strings: they must be non-empty and hold no NUL; the message may.
+ * The checks the old tree-based parser made on an event, in its order:
+ * names non-empty without NUL, the message any string, times >= 0.
  */
 static int
-event_str(json_t *ev, size_t idx, const char *name, int cstr,
-    const char **out, size_t *len, struct buf *err)
+ev_check(struct page_scan *ps, size_t idx, const struct jval *f,
+    struct cwl_event *ev)
 {
-	json_t *v = json_object_get(ev, name);
+	static const char ms[] = "milliseconds since the epoch (an integer "
+	    ">= 0)";
+	const char **out[3] = { &ev->log_stream, &ev->event_id, &ev->message };
+	int i;
 
-	if (!json_is_string(v))
-		return bad_member(err, idx, name, "a string", v);
-	if (cstr && (json_string_length(v) == 0 ||
-	    strlen(json_string_value(v)) != json_string_length(v))) {
-		buf_printf(err, "FilterLogEvents response: events[%zu].%s: "
-		    "empty or holds a NUL character", idx, name);
-		return -1;
+	for (i = EV_STREAM; i <= EV_MESSAGE; i++) {
+		if (f[i].kind != JK_STRING)
+			return ev_fail(ps, idx, i, "a string", f[i].kind);
+		if (i != EV_MESSAGE && (f[i].len == 0 || (f[i].escaped &&
+		    memchr(f[i].s, '\0', f[i].len) != NULL)))
+			return ev_fail(ps, idx, i, NULL, f[i].kind);
+		*out[i] = f[i].s;
 	}
-	*out = json_string_value(v);
-	if (len != NULL)
-		*len = json_string_length(v);
-	return 0;
-}
-
-/* An integer member >= 0 of event idx; optional ones are -1 when absent. */
-static int
-event_ms(json_t *ev, size_t idx, const char *name, int optional,
-    int64_t *out, struct buf *err)
-{
-	json_t *v = json_object_get(ev, name);
-
-	if (optional && (v == NULL || json_is_null(v))) {
-		*out = -1;
+	ev->message_len = f[EV_MESSAGE].len;
+	if (f[EV_TS].kind != JK_INTEGER || f[EV_TS].i < 0)
+		return ev_fail(ps, idx, EV_TS, ms, f[EV_TS].kind);
+	ev->timestamp = f[EV_TS].i;
+	ev->ingestion_time = -1;
+	if (f[EV_INGEST].kind == JK_MISSING || f[EV_INGEST].kind == JK_NULL)
 		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return bad_member(err, idx, name,
-		    "milliseconds since the epoch (an integer >= 0)", v);
-	*out = (int64_t)json_integer_value(v);
+	if (f[EV_INGEST].kind != JK_INTEGER || f[EV_INGEST].i < 0)
+		return ev_fail(ps, idx, EV_INGEST, ms, f[EV_INGEST].kind);
+	ev->ingestion_time = f[EV_INGEST].i;
 	return 0;
 }
 
+/* The event object at sc->p (depth 3), appended when it is good. */
 static int
-parse_event(json_t *v, size_t idx, struct cwl_event *ev, struct buf *err)
+scan_event(struct page_scan *ps, size_t idx)
 {
-	if (!json_is_object(v)) {
-		buf_printf(err, "FilterLogEvents response: events[%zu]: "
-		    "expected an object, got %s", idx, json_kind(v));
-		return -1;
+	struct scan *sc = &ps->sc;
+	struct jval f[EV_NFIELDS], k, v;
+	struct cwl_event ev;
+	int i, more;
+
+	for (i = 0; i < EV_NFIELDS; i++)
+		f[i].kind = JK_MISSING;
+	sc->p++;
+	skip_ws(sc);
+	more = sc->p < sc->end && *sc->p == '}' ? (sc->p++, 0) : 1;
+	while (more) {
+		if (scan_key(sc, &k) == -1 || scan_value(sc, 4, &v) == -1 ||
+		    (more = next_item(sc, '}')) == -1)
+			return -1;
+		if ((i = ev_field(&k)) >= 0)
+			f[i] = v;
 	}
-	if (event_str(v, idx, "logStreamName", 1, &ev->log_stream, NULL,
-	    err) == -1 ||
-	    event_str(v, idx, "eventId", 1, &ev->event_id, NULL, err) == -1 ||
-	    event_str(v, idx, "message", 0, &ev->message, &ev->message_len,
-	    err) == -1 ||
-	    event_ms(v, idx, "timestamp", 0, &ev->timestamp, err) == -1 ||
-	    event_ms(v, idx, "ingestionTime", 1, &ev->ingestion_time,
-	    err) == -1)
-		return -1;
+	if (ps->eerr.set || ev_check(ps, idx, f, &ev) == -1)
+		return 0;
+	buf_add(ps->events, &ev, sizeof(ev));
+	ps->nevents++;
 	return 0;
+}
+
+/* The "events" array at sc->p (depth 2); it replaces an earlier one. */
+static int
+scan_events(struct page_scan *ps)
+{
+	struct scan *sc = &ps->sc;
+	struct jval v;
+	size_t idx;
+	int more;
+
+	buf_reset(ps->events);
+	ps->nevents = 0;
+	memset(&ps->eerr, 0, sizeof(ps->eerr));
+	ps->events_kind = JK_ARRAY;
+	sc->p++;
+	skip_ws(sc);
+	more = sc->p < sc->end && *sc->p == ']' ? (sc->p++, 0) : 1;
+	for (idx = 0; more; idx++) {
+		if (sc->p < sc->end && *sc->p == '{') {
+			if (scan_event(ps, idx) == -1)
+				return -1;
+		} else if (scan_value(sc, 3, &v) == -1)
+			return -1;
+		else
+			ev_fail(ps, idx, -1, NULL, v.kind);
+		if ((more = next_item(sc, ']')) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The members of the top-level object at sc->p. */
+static int
+scan_root(struct page_scan *ps)
+{
+	struct scan *sc = &ps->sc;
+	struct jval k, v;
+	int more;
+
+	sc->p++;
+	skip_ws(sc);
+	more = sc->p < sc->end && *sc->p == '}' ? (sc->p++, 0) : 1;
+	while (more) {
+		if (scan_key(sc, &k) == -1)
+			return -1;
+		if (k.len == 6 && memcmp(k.s, "events", 6) == 0) {
+			if (sc->p < sc->end && *sc->p == '[') {
+				if (scan_events(ps) == -1)
+					return -1;
+			} else {
+				if (scan_value(sc, 2, &v) == -1)
+					return -1;
+				buf_reset(ps->events);
+				ps->nevents = 0;
+				memset(&ps->eerr, 0, sizeof(ps->eerr));
+				ps->events_kind = v.kind;
+			}
+		} else if (k.len == 9 && memcmp(k.s, "nextToken", 9) == 0) {
+			if (scan_value(sc, 2, &ps->token) == -1)
+				return -1;
+		} else if (scan_value(sc, 2, &v) == -1)
+			return -1;
+		if ((more = next_item(sc, '}')) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* "line 3, column 7, offset 40" of offset at in body, as jansson counts. */
+static void
+syntax_error(struct buf *err, const struct scan *sc, const char *body)
+{
+	size_t i, line = 1, col = 1;
+
+	for (i = 0; i < sc->at; i++) {
+		if (body[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)body[i] & 0xc0) != 0x80)
+			col++;
+	}
+	buf_printf(err, "FilterLogEvents response is not JSON: %s%s (line %zu, "
+	    "column %zu, offset %zu)", sc->why, sc->at == (size_t)(sc->end -
+	    sc->start) ? " near end of file" : "", line, col, sc->at);
+}
+
+/* The event error, in the old parser's words. */
+static void
+event_error(struct buf *err, const struct ev_error *e)
+{
+	buf_printf(err, "FilterLogEvents response: events[%zu]", e->idx);
+	if (e->field < 0)
+		buf_printf(err, ": expected an object, got %s",
+		    jkind_names[e->got]);
+	else if (e->want == NULL)
+		buf_printf(err, ".%s: empty or holds a NUL character",
+		    ev_names[e->field]);
+	else
+		buf_printf(err, ".%s: expected %s, got %s", ev_names[e->field],
+		    e->want, jkind_names[e->got]);
 }
 
 int
 cwl_page_parse(struct cwl_page *page, const char *body, size_t len,
     struct buf *err)
 {
-	json_t *root, *events, *token;
-	json_error_t jerr;
-	size_t i, n;
+	struct page_scan ps;
+	struct scan *sc = &ps.sc;
+	struct jval root;
+	int rc;
 
 	memset(page, 0, sizeof(*page));
-	if ((root = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_ANY,
-	    &jerr)) == NULL) {
-		buf_printf(err, "FilterLogEvents response is not JSON: %s "
-		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
+	memset(&ps, 0, sizeof(ps));
+	buf_grow(&page->text, len);
+	if (len > 0)
+		memcpy(page->text.data, body, len);
+	page->text.data[len] = '\0';
+	page->text.len = len;
+	sc->p = sc->start = page->text.data;
+	sc->end = sc->start + len;
+	ps.events = &page->store;
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == '{') {
+		root.kind = JK_OBJECT;
+		rc = scan_root(&ps);
+	} else
+		rc = scan_value(sc, 1, &root);
+	if (rc == 0) {
+		skip_ws(sc);
+		if (sc->p != sc->end)
+			rc = syntax(sc, sc->p, "end of file expected");
+	}
+	if (rc == -1) {
+		syntax_error(err, sc, body);
 		return -1;
 	}
-	page->json = root;
-	if (!json_is_object(root)) {
+	if (root.kind != JK_OBJECT) {
 		buf_printf(err, "FilterLogEvents response: expected an object, "
-		    "got %s", json_kind(root));
+		    "got %s", jkind_names[root.kind]);
 		return -1;
 	}
-	events = json_object_get(root, "events");
-	if (events != NULL && !json_is_null(events) && !json_is_array(events)) {
+	if (ps.events_kind != JK_MISSING && ps.events_kind != JK_NULL &&
+	    ps.events_kind != JK_ARRAY) {
 		buf_printf(err, "FilterLogEvents response: events: expected an "
-		    "array, got %s", json_kind(events));
+		    "array, got %s", jkind_names[ps.events_kind]);
 		return -1;
 	}
-	token = json_object_get(root, "nextToken");
-	if (token != NULL && !json_is_null(token) && !json_is_string(token)) {
+	if (ps.token.kind != JK_MISSING && ps.token.kind != JK_NULL &&
+	    ps.token.kind != JK_STRING) {
 		buf_printf(err, "FilterLogEvents response: nextToken: expected "
-		    "a string, got %s", json_kind(token));
+		    "a string, got %s", jkind_names[ps.token.kind]);
 		return -1;
 	}
-	if (json_is_string(token) && json_string_length(token) > 0) {
-		if (strlen(json_string_value(token)) !=
-		    json_string_length(token)) {
+	if (ps.token.kind == JK_STRING && ps.token.len > 0) {
+		if (ps.token.escaped && memchr(ps.token.s, '\0',
+		    ps.token.len) != NULL) {
 			buf_addstr(err, "FilterLogEvents response: nextToken: "
 			    "holds a NUL character");
 			return -1;
 		}
-		page->next_token = json_string_value(token);
+		page->next_token = ps.token.s;
 	}
-	n = json_is_array(events) ? json_array_size(events) : 0;
-	if (n == 0)
-		return 0;
-	if ((page->events = calloc(n, sizeof(*page->events))) == NULL)
-		fatal("FilterLogEvents response");
-	for (i = 0; i < n; i++) {
-		if (parse_event(json_array_get(events, i), i, &page->events[i],
-		    err) == -1)
-			return -1;
-		page->nevents++;
+	if (ps.eerr.set) {
+		event_error(err, &ps.eerr);
+		return -1;
 	}
+	page->events = (struct cwl_event *)page->store.data;
+	page->nevents = ps.nevents;
+	if (page->nevents == 0)
+		page->events = NULL;
 	return 0;
 }
 
 void
 cwl_page_free(struct cwl_page *page)
 {
-	free(page->events);
-	if (page->json != NULL)
-		json_decref((json_t *)page->json);
+	buf_free(&page->text);
+	buf_free(&page->store);
 	memset(page, 0, sizeof(*page));
 }
 

@@ -139,7 +139,8 @@ test_parse_good(void **state)
 	assert_memory_equal(page.events[1].message, "a\0b", 3);
 	assert_string_equal(page.next_token, "next/1");
 	cwl_page_free(&page);
-	assert_null(page.json);
+	assert_null(page.events);
+	assert_null(page.text.data);
 	buf_free(&err);
 }
 
@@ -244,6 +245,343 @@ test_parse_errors(void **state)
 		cwl_page_free(&page);
 	}
 	buf_free(&err);
+}
+
+/* Parse body (a C string) and expect success. */
+static void
+parse_ok(struct cwl_page *page, const char *body, size_t len)
+{
+	struct buf err = BUF_INIT;
+
+	if (cwl_page_parse(page, body, len, &err) != 0)
+		fail_msg("%s\n  said: %s", body, err.data);
+	buf_free(&err);
+}
+
+/* Parse body and expect a failure whose message holds says. */
+static void
+parse_fails(const char *body, size_t len, const char *says)
+{
+	struct cwl_page page;
+	struct buf err = BUF_INIT;
+
+	if (cwl_page_parse(&page, body, len, &err) != -1)
+		fail_msg("accepted: %.*s", (int)(len > 200 ? 200 : len), body);
+	if (err.data == NULL || strstr(err.data, says) == NULL)
+		fail_msg("%.*s\n  said: %s\n  want: %s",
+		    (int)(len > 200 ? 200 : len), body, err.data, says);
+	cwl_page_free(&page);
+	buf_free(&err);
+}
+
+static void
+test_parse_escapes(void **state)
+{
+	static const char body[] =
+	    "{\"events\":[{\"logStreamName\":\"eni-\\u0041\\/b\",\"eventId\":"
+	    "\"1\\\\2\",\"message\":\"q\\\"\\n\\t\\r\\b\\f\\u00e9\\u20AC"
+	    "\\ud83d\\ude00\\u0000z \xc3\xa9\",\"timestamp\":1}],"
+	    "\"nextToken\":\"a\\/b\\u002B\"}";
+	static const char want[] = "q\"\n\t\r\b\f\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\0z \xc3\xa9";
+	struct cwl_page page;
+
+	(void)state;
+	parse_ok(&page, body, strlen(body));
+	assert_int_equal(page.nevents, 1);
+	assert_string_equal(page.events[0].log_stream, "eni-A/b");
+	assert_string_equal(page.events[0].event_id, "1\\2");
+	assert_int_equal(page.events[0].message_len, sizeof(want) - 1);
+	assert_memory_equal(page.events[0].message, want, sizeof(want) - 1);
+	assert_true(strlen(page.events[0].message) <
+	    page.events[0].message_len);
+	assert_int_equal(page.events[0].message[page.events[0].message_len],
+	    '\0');
+	assert_string_equal(page.next_token, "a/b+");
+	cwl_page_free(&page);
+}
+
+/* Members not used, of every type, at both levels; whitespace everywhere. */
+static void
+test_parse_skips_unknown(void **state)
+{
+	static const char body[] =
+	    " \t\r\n{ \"searchedLogStreams\" : [ { \"logStreamName\" : \"s\" ,"
+	    " \"searchedCompletely\" : true } , [ [ ] , { } , [ [ { \"a\" :"
+	    " [ null ] } ] ] ] ] ,\n\"n\" : -0.5e+10 , \"m\" : 1E-3 , \"o\" :"
+	    " { } , \"f\" : false , \"z\" : null , \"s\" : \"\\\"}]\" ,\r\n"
+	    "\"events\" : [ { \"x\" : { \"y\" : [ 1 , 2.0 , \"z\" , { } ] } ,"
+	    " \"logStreamName\" : \"s\" , \"big\" : 12345678901234567890.5 ,"
+	    " \"eventId\" : \"1\" , \"t\" : true , \"message\" : \"m\" ,"
+	    " \"timestamp\" : 9223372036854775807 , \"ingestionTime\" : 0 ,"
+	    " \"neg\" : -9223372036854775808 , \"e\" : 1e308 , \"arr\" : [ ] ,"
+	    " \"nul\" : null } ] , \"nextToken\" : \"t\" } \n\t ";
+	struct cwl_page page;
+
+	(void)state;
+	parse_ok(&page, body, strlen(body));
+	assert_int_equal(page.nevents, 1);
+	assert_string_equal(page.events[0].log_stream, "s");
+	assert_string_equal(page.events[0].event_id, "1");
+	assert_string_equal(page.events[0].message, "m");
+	assert_int_equal(page.events[0].timestamp, INT64_MAX);
+	assert_int_equal(page.events[0].ingestion_time, 0);
+	assert_string_equal(page.next_token, "t");
+	cwl_page_free(&page);
+}
+
+/* Duplicate keys: the last one wins, as with jansson. */
+static void
+test_parse_duplicates(void **state)
+{
+	static const char body[] =
+	    "{\"events\":[{\"logStreamName\":\"a\",\"eventId\":\"1\","
+	    "\"message\":\"x\",\"timestamp\":1}],\"nextToken\":5,"
+	    "\"events\":[{\"logStreamName\":\"b\",\"logStreamName\":\"c\","
+	    "\"eventId\":\"2\",\"message\":\"y\",\"message\":\"z\","
+	    "\"timestamp\":\"t\",\"timestamp\":2,\"ingestionTime\":7,"
+	    "\"ingestionTime\":null}],\"nextToken\":\"n\"}";
+	static const char bad_first[] =
+	    "{\"events\":[1],\"events\":[],\"nextToken\":\"n\"}";
+	static const char bad_last[] =
+	    "{\"events\":[],\"events\":{}}";
+	struct cwl_page page;
+
+	(void)state;
+	parse_ok(&page, body, strlen(body));
+	assert_int_equal(page.nevents, 1);
+	assert_string_equal(page.events[0].log_stream, "c");
+	assert_string_equal(page.events[0].event_id, "2");
+	assert_string_equal(page.events[0].message, "z");
+	assert_int_equal(page.events[0].timestamp, 2);
+	assert_int_equal(page.events[0].ingestion_time, -1);
+	assert_string_equal(page.next_token, "n");
+	cwl_page_free(&page);
+	/* A bad events array replaced by a good one is no error. */
+	parse_ok(&page, bad_first, strlen(bad_first));
+	assert_int_equal(page.nevents, 0);
+	cwl_page_free(&page);
+	parse_fails(bad_last, strlen(bad_last),
+	    "events: expected an array, got an object");
+}
+
+/* Documents jansson rejects are rejected, with where and why. */
+static void
+test_parse_not_json(void **state)
+{
+	static const struct {
+		const char	*body;
+		size_t		 len;	/* 0: strlen */
+		const char	*says;
+	} cases[] = {
+		{ "{\"events\":[]} x", 0, "end of file expected (line 1, "
+		    "column 15, offset 14)" },
+		{ "{\"events\":[]}{}", 0, "end of file expected" },
+		{ "{\"events\":[]}\0", 14, "end of file expected" },
+		{ "{\"events\":[],}", 0, "string or '}' expected" },
+		{ "{\"events\":[1,]}", 0, "unexpected token" },
+		{ "{\"events\" []}", 0, "':' expected" },
+		{ "{\"events\":[] \"a\":1}", 0, "'}' expected" },
+		{ "{\"a\":[1 2]}", 0, "']' expected" },
+		{ "{\n\"a\":\"x\ny\"}", 0, "unexpected newline (line 2, "
+		    "column 7, offset 8)" },
+		{ "{\"a\":\"x\ty\"}", 0, "control character 0x9" },
+		{ "{\"a\":\"x\\qy\"}", 0, "invalid escape" },
+		{ "{\"a\":\"\\u12\"}", 0, "invalid escape" },
+		{ "{\"a\":\"\\ud800\"}", 0, "invalid Unicode '\\uD800'" },
+		{ "{\"a\":\"\\udc00\\ud800\"}", 0, "invalid Unicode '\\uDC00'" },
+		{ "{\"a\":\"\\ud800\\u0041\"}", 0,
+		    "invalid Unicode '\\uD800\\u0041'" },
+		{ "{\"a\":\"\\ud800x\"}", 0, "invalid Unicode" },
+		{ "{\"a\":\"\xc3\"}", 0, "unable to decode byte 0xc3" },
+		{ "{\"a\":\"\xc0\x80\"}", 0, "unable to decode byte 0xc0" },
+		{ "{\"a\":\"\xed\xa0\x80\"}", 0, "unable to decode byte 0xed" },
+		{ "{\"a\":\"\xf4\x90\x80\x80\"}", 0, "unable to decode" },
+		{ "{\"a\":\"\xe2\x82\"}", 0, "unable to decode" },
+		{ "{\"a\":\"\x80\"}", 0, "unable to decode byte 0x80" },
+		{ "{\"a\":1} \xff", 0, "end of file expected" },
+		{ "\xef\xbb\xbf{}", 0, "unexpected token" },
+		{ "{\"a\\u0000\":1}", 0, "NUL byte in object key" },
+		{ "{\"a\":[{\"b\\u0000\":1}]}", 0, "NUL byte in object key" },
+		{ "{\"a\":9223372036854775808}", 0, "too big integer" },
+		{ "{\"a\":-9223372036854775809}", 0, "too big negative integer" },
+		{ "{\"events\":[{\"timestamp\":99999999999999999999}]}", 0,
+		    "too big integer" },
+		{ "{\"a\":[1e309]}", 0, "real number overflow" },
+		{ "{\"a\":-1.8e308}", 0, "real number overflow" },
+		{ "{\"a\":01}", 0, "invalid token" },
+		{ "{\"a\":1.}", 0, "invalid token" },
+		{ "{\"a\":.5}", 0, "unexpected token" },
+		{ "{\"a\":1e+}", 0, "invalid token" },
+		{ "{\"a\":-}", 0, "invalid token" },
+		{ "{\"a\":tru}", 0, "invalid token" },
+		{ "{\"a\":nul}", 0, "invalid token" },
+		{ "{\"a\":True}", 0, "unexpected token" },
+		{ "{\"a\":1\0}", 7, "'}' expected" },
+		{ "{'a':1}", 0, "string or '}' expected" },
+		{ "  ", 0, "near end of file" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		parse_fails(cases[i].body, cases[i].len ? cases[i].len :
+		    strlen(cases[i].body), cases[i].says);
+}
+
+/* Every prefix of a page, every offset cut: a clean failure each time. */
+static void
+test_parse_truncated(void **state)
+{
+	static const char escaped[] =
+	    "{ \"events\" : [ {\"logStreamName\":\"s\\u00e9\",\"eventId\":"
+	    "\"1\",\"message\":\"\\ud83d\\ude00 \xc3\xa9 \\\"x\\\"\","
+	    "\"timestamp\":-0,\"ingestionTime\":1.5e1} ] }";
+	const char *pages[] = { good_page, escaped };
+	struct cwl_page page;
+	struct buf err = BUF_INIT;
+	size_t i, n, len;
+	char *copy;
+
+	(void)state;
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		len = strlen(pages[i]);
+		for (n = 0; n < len; n++) {
+			/* An exact-size copy: ASan sees any read past the cut. */
+			copy = malloc(n + 1);
+			assert_non_null(copy);
+			memcpy(copy, pages[i], n);
+			buf_reset(&err);
+			assert_int_equal(cwl_page_parse(&page, copy, n, &err), -1);
+			assert_non_null(strstr(err.data, "not JSON"));
+			cwl_page_free(&page);
+			free(copy);
+		}
+	}
+	/* The whole second page is JSON: its ingestionTime is a real. */
+	buf_reset(&err);
+	assert_int_equal(cwl_page_parse(&page, escaped, strlen(escaped), &err),
+	    -1);
+	assert_non_null(strstr(err.data, "events[0].ingestionTime: expected "
+	    "milliseconds since the epoch (an integer >= 0), got a real "
+	    "number"));
+	cwl_page_free(&page);
+	buf_free(&err);
+}
+
+/* Nesting: jansson's limit of 2048 levels, and a bomb far deeper. */
+static void
+test_parse_depth(void **state)
+{
+	struct buf b = BUF_INIT;
+	json_error_t jerr;
+	json_t *j;
+	struct cwl_page page;
+	size_t depth, i;
+	int inner, ok;
+
+	(void)state;
+	/* {"x": + d arrays (+ a number inside) + }: the arrays at 2..d+1. */
+	for (depth = 2045; depth <= 2049; depth++)
+		for (inner = 0; inner <= 1; inner++) {
+			buf_reset(&b);
+			buf_addstr(&b, "{\"events\":[],\"x\":");
+			for (i = 0; i < depth; i++)
+				buf_addch(&b, '[');
+			if (inner)
+				buf_addch(&b, '1');
+			for (i = 0; i < depth; i++)
+				buf_addch(&b, ']');
+			buf_addch(&b, '}');
+			j = json_loadb(b.data, b.len, JSON_ALLOW_NUL |
+			    JSON_DECODE_ANY, &jerr);
+			ok = j != NULL;
+			json_decref(j);
+			if (ok) {
+				parse_ok(&page, b.data, b.len);
+				cwl_page_free(&page);
+			} else
+				parse_fails(b.data, b.len,
+				    "maximum parsing depth reached");
+		}
+	buf_reset(&b);
+	for (i = 0; i < 100000; i++)
+		buf_addstr(&b, "[{\"a\":");
+	parse_fails(b.data, b.len, "maximum parsing depth reached");
+	buf_reset(&b);
+	buf_addstr(&b, "{\"events\":[{\"a\":");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&b, '[');
+	parse_fails(b.data, b.len, "maximum parsing depth reached");
+	buf_free(&b);
+}
+
+/* The records of default-v2.log in the shared test data, one a string. */
+static size_t
+example_records(struct buf *text, char **rec, size_t max)
+{
+	const char *dir = getenv("VPCFLOWD_SHARED");
+	struct buf path = BUF_INIT;
+	char *line, *save = NULL;
+	size_t n = 0;
+
+	buf_printf(&path, "%s/testdata/flowlogs/default-v2.log",
+	    dir != NULL && *dir != '\0' ? dir : "../shared");
+	if (buf_read_file(text, path.data) == -1)
+		fail_msg("%s: cannot read it (set VPCFLOWD_SHARED)", path.data);
+	buf_free(&path);
+	for (line = strtok_r(text->data, "\n", &save); line != NULL && n < max;
+	    line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '$')	/* the format line */
+			rec[n++] = line;
+	assert_true(n > 0);
+	return n;
+}
+
+/*
+ * A full page (10,000 events, ~1.5 MB) of the AWS example records; the body
+ * is wiped after parsing: the page owns its strings.
+ */
+static void
+test_parse_big_page(void **state)
+{
+	struct buf text = BUF_INIT, body = BUF_INIT;
+	struct cwl_page page;
+	char *rec[16], id[64];
+	size_t n, i;
+
+	(void)state;
+	n = example_records(&text, rec, 16);
+	buf_addstr(&body, "{\"events\":[");
+	for (i = 0; i < CWL_MAX_LIMIT; i++) {
+		snprintf(id, sizeof(id), "%056zu", i);
+		buf_printf(&body, "%s{\"logStreamName\":\"eni-0123456789abcdef0"
+		    "-all\",\"timestamp\":%zu,\"message\":", i ? "," : "",
+		    1418530010000 + i);
+		buf_add_json_str(&body, rec[i % n], strlen(rec[i % n]));
+		buf_printf(&body, ",\"ingestionTime\":%zu,\"eventId\":\"%s\"}",
+		    1418530070000 + i, id);
+	}
+	buf_addstr(&body, "],\"searchedLogStreams\":[],\"nextToken\":\"Bxkq\"}");
+	parse_ok(&page, body.data, body.len);
+	memset(body.data, 'x', body.len);
+	buf_free(&body);
+	assert_int_equal(page.nevents, CWL_MAX_LIMIT);
+	for (i = 0; i < CWL_MAX_LIMIT; i++) {
+		snprintf(id, sizeof(id), "%056zu", i);
+		assert_string_equal(page.events[i].event_id, id);
+		assert_string_equal(page.events[i].log_stream,
+		    "eni-0123456789abcdef0-all");
+		assert_string_equal(page.events[i].message, rec[i % n]);
+		assert_int_equal(page.events[i].message_len,
+		    strlen(rec[i % n]));
+		assert_int_equal(page.events[i].timestamp, 1418530010000 + i);
+		assert_int_equal(page.events[i].ingestion_time,
+		    1418530070000 + i);
+	}
+	assert_string_equal(page.next_token, "Bxkq");
+	cwl_page_free(&page);
+	buf_free(&text);
 }
 
 /*
@@ -556,6 +894,13 @@ main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_empty_pages),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_escapes),
+		cmocka_unit_test(test_parse_skips_unknown),
+		cmocka_unit_test(test_parse_duplicates),
+		cmocka_unit_test(test_parse_not_json),
+		cmocka_unit_test(test_parse_truncated),
+		cmocka_unit_test(test_parse_depth),
+		cmocka_unit_test(test_parse_big_page),
 		cmocka_unit_test(test_filter_pages),
 		cmocka_unit_test(test_filter_bad_token),
 		cmocka_unit_test(test_filter_bad_token_forever),
