@@ -16,25 +16,31 @@
 
 /*
  * The eventIds already delivered whose timestamp is at or after the restart
- * point (the timestamp of the last event delivered). With events in
- * timestamp order, that is the events of one millisecond: a handful.
- * Open addressing, linear probing; rebuilt to fit on growth and pruning.
+ * point (the timestamp of the last event delivered): with events in
+ * timestamp order, those of one millisecond (VPC flow records share the
+ * second of their start: thousands). Kept as 64-bit hashes (a collision,
+ * ~1e-13 at 10,000 ids, would skip one event after a rejected nextToken
+ * only) in open addressing whose slots belong to the set only when they
+ * carry its generation: a new millisecond empties it in O(1), with no
+ * allocation per event.
  */
-struct seen_entry {
-	char	*id;		/* NULL: free slot */
-	int64_t	 ts;
+struct seen_slot {
+	uint64_t	 h;
+	int64_t		 ts;
+	uint32_t	 gen;
 };
 
 struct seen {
-	struct seen_entry *tab;
+	struct seen_slot *tab;
 	size_t		 cap;	/* a power of two, or 0 */
 	size_t		 n;
-	int64_t		 lo;	/* smallest ts in the set; INT64_MAX when empty */
+	uint32_t	 gen;	/* slots of other generations are free */
+	int64_t		 lo, hi;	/* timestamps in the set, when n > 0 */
 };
 
-#define SEEN_MIN_CAP	16
+#define SEEN_MIN_CAP	64
 
-/* FNV-1a: the eventIds are long digit strings, this spreads them well. */
+/* FNV-1a then a mixer: the eventIds are long digit strings. */
 static uint64_t
 seen_hash(const char *s)
 {
@@ -44,62 +50,63 @@ seen_hash(const char *s)
 		h ^= (unsigned char)*s++;
 		h *= 1099511628211ULL;
 	}
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
-static struct seen_entry *
-seen_slot(const struct seen *s, const char *id)
+/* The slot of h: where it is, or the free slot where it goes. */
+static struct seen_slot *
+seen_find(const struct seen *s, uint64_t h)
 {
-	size_t i;
+	size_t mask = s->cap - 1, i;
 
-	for (i = seen_hash(id) & (s->cap - 1); s->tab[i].id != NULL;
-	    i = (i + 1) & (s->cap - 1))
-		if (strcmp(s->tab[i].id, id) == 0)
-			break;
+	for (i = (size_t)h & mask; s->tab[i].gen == s->gen &&
+	    s->tab[i].h != h; i = (i + 1) & mask)
+		;
 	return &s->tab[i];
 }
 
+/* Empty the set: a new generation (all slots wiped when it wraps). */
+static void
+seen_clear(struct seen *s)
+{
+	s->n = 0;
+	if (++s->gen == 0) {
+		memset(s->tab, 0, s->cap * sizeof(*s->tab));
+		s->gen = 1;
+	}
+}
+
 /*
- * Move the entries with ts >= keep_from into a fresh table sized for them
- * (and for `extra` more), freeing the others. keep_from INT64_MIN keeps all.
+ * Keep the entries with ts >= keep_from, in a table of at least cap slots
+ * (grown on demand, never shrunk).
  */
 static void
-seen_rebuild(struct seen *s, int64_t keep_from, size_t extra)
+seen_rebuild(struct seen *s, int64_t keep_from, size_t cap)
 {
-	struct seen_entry *old = s->tab, *slot;
-	size_t oldcap = s->cap, i, keep = 0, cap = SEEN_MIN_CAP;
+	struct seen_slot *old = s->tab, *slot;
+	size_t oldcap = s->cap, i;
+	uint32_t oldgen = s->gen;
 
-	for (i = 0; i < oldcap; i++)
-		if (old[i].id != NULL && old[i].ts >= keep_from)
-			keep++;
-	while (cap < 2 * (keep + extra))
-		cap *= 2;
-	if (keep == 0 && cap == oldcap) {
-		/* The usual case: a new millisecond, the table is reused. */
-		for (i = 0; i < oldcap; i++)
-			free(old[i].id);
-		memset(old, 0, oldcap * sizeof(*old));
-		s->n = 0;
-		s->lo = INT64_MAX;
-		return;
-	}
+	if (cap < s->cap)
+		cap = s->cap;
 	if ((s->tab = calloc(cap, sizeof(*s->tab))) == NULL)
 		fatal("seen eventIds");
 	s->cap = cap;
+	s->gen = 1;
 	s->n = 0;
 	s->lo = INT64_MAX;
+	s->hi = INT64_MIN;
 	for (i = 0; i < oldcap; i++) {
-		if (old[i].id == NULL)
+		if (old[i].gen != oldgen || old[i].ts < keep_from)
 			continue;
-		if (old[i].ts < keep_from) {
-			free(old[i].id);
-			continue;
-		}
-		slot = seen_slot(s, old[i].id);
+		slot = seen_find(s, old[i].h);
 		*slot = old[i];
+		slot->gen = s->gen;
 		s->n++;
-		if (slot->ts < s->lo)
-			s->lo = slot->ts;
+		s->lo = old[i].ts < s->lo ? old[i].ts : s->lo;
+		s->hi = old[i].ts > s->hi ? old[i].ts : s->hi;
 	}
 	free(old);
 }
@@ -107,10 +114,6 @@ seen_rebuild(struct seen *s, int64_t keep_from, size_t extra)
 static void
 seen_free(struct seen *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->cap; i++)
-		free(s->tab[i].id);
 	free(s->tab);
 	memset(s, 0, sizeof(*s));
 }
@@ -118,7 +121,7 @@ seen_free(struct seen *s)
 static int
 seen_has(const struct seen *s, const char *id)
 {
-	return s->n > 0 && seen_slot(s, id)->id != NULL;
+	return s->n > 0 && seen_find(s, seen_hash(id))->gen == s->gen;
 }
 
 /*
@@ -128,20 +131,24 @@ seen_has(const struct seen *s, const char *id)
 static void
 seen_delivered(struct seen *s, const char *id, int64_t ts)
 {
-	struct seen_entry *slot;
+	struct seen_slot *slot;
+	uint64_t h = seen_hash(id);
 
-	if (s->n > 0 && s->lo < ts)
-		seen_rebuild(s, ts, 1);
-	else if (2 * (s->n + 1) > s->cap)
-		seen_rebuild(s, INT64_MIN, s->n + 1);
-	slot = seen_slot(s, id);
-	if (slot->id != NULL)
+	if (s->n > 0 && s->hi < ts)
+		seen_clear(s);		/* in order: a new millisecond */
+	else if (s->n > 0 && s->lo < ts)
+		seen_rebuild(s, ts, s->cap);	/* out of order: rare */
+	if (s->cap == 0 || 2 * (s->n + 1) > s->cap)
+		seen_rebuild(s, INT64_MIN, s->cap ? 2 * s->cap : SEEN_MIN_CAP);
+	if (s->n == 0)
+		s->lo = s->hi = ts;
+	slot = seen_find(s, h);
+	if (slot->gen == s->gen)
 		return;
-	slot->id = buf_strdup(id);
-	slot->ts = ts;
+	*slot = (struct seen_slot){ h, ts, s->gen };
 	s->n++;
-	if (ts < s->lo)
-		s->lo = ts;
+	s->lo = ts < s->lo ? ts : s->lo;
+	s->hi = ts > s->hi ? ts : s->hi;
 }
 
 /* Request body. */
