@@ -72,4 +72,10 @@ void	buf_add_json_str(struct buf *b, const char *s, size_t n);
 /* Read a whole file into b (appending). Returns 0, or -1 with errno set. */
 int	buf_read_file(struct buf *b, const char *path);
 
+/*
+ * A fast 64-bit hash of p[0..n), eight bytes a step, for in-memory tables
+ * only: never write it to a file (it may change between versions).
+ */
+uint64_t mem_hash(const void *p, size_t n);
+
 #endif

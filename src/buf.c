@@ -300,3 +300,29 @@ buf_read_file(struct buf *b, const char *path)
 	close(fd);
 	return 0;
 }
+
+/*
+ * Words are mixed by xor, an odd multiply and a shift: each step is a
+ * bijection of the state, so inputs of one length that differ in a single
+ * word never collide; splitmix64's finalizer spreads the bits at the end.
+ */
+uint64_t
+mem_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}

@@ -1213,7 +1213,7 @@ static struct entry **
 find_slot(struct checkpoint_store *st, const char *name)
 {
 	size_t mask = st->nslot - 1;
-	size_t i = (size_t)checkpoint_id_hash(name, strlen(name)) & mask;
+	size_t i = (size_t)mem_hash(name, strlen(name)) & mask;
 
 	while (st->slot[i] != NULL && strcmp(st->slot[i]->s.name, name) != 0)
 		i = (i + 1) & mask;

@@ -40,19 +40,10 @@ struct seen {
 
 #define SEEN_MIN_CAP	64
 
-/* FNV-1a then a mixer: the eventIds are long digit strings. */
 static uint64_t
-seen_hash(const char *s)
+seen_hash(const char *id)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 33);
+	return mem_hash(id, strlen(id));
 }
 
 /* The slot of h: where it is, or the free slot where it goes. */

@@ -268,6 +268,53 @@ test_read_file(void **state)
 	buf_free(&b);
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * mem_hash: the same bytes give the same hash wherever they sit; 200,000
+ * eventId-like strings (56 digits, differing in a few) and every length
+ * 0..64 of one text give distinct hashes; the low bits (table index) spread.
+ */
+static void
+test_mem_hash(void **state)
+{
+	enum { N = 200000 };
+	uint64_t *h = calloc(N, sizeof(*h)), low[16] = { 0 };
+	char id[64], *copy;
+	size_t i;
+
+	(void)state;
+	assert_non_null(h);
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "3799%020zu%032zu", i * 7919 % N, i);
+		h[i] = mem_hash(id, strlen(id));
+		low[h[i] & 15]++;
+		if (i % 1000 == 0) {
+			copy = strdup(id);
+			assert_true(mem_hash(copy, strlen(copy)) == h[i]);
+			free(copy);
+		}
+	}
+	for (i = 0; i < 16; i++)
+		assert_true(low[i] > N / 16 * 9 / 10 && low[i] < N / 16 * 11 / 10);
+	qsort(h, N, sizeof(*h), cmp_u64);
+	for (i = 1; i < N; i++)
+		assert_true(h[i] != h[i - 1]);
+	for (i = 0; i <= 64; i++)
+		h[i] = mem_hash("eni-0123456789abcdef0-all/eni-0123456789abcdef0-"
+		    "all/eni-01234567", i);
+	qsort(h, 65, sizeof(*h), cmp_u64);
+	for (i = 1; i <= 64; i++)
+		assert_true(h[i] != h[i - 1]);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -282,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_mem_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
