@@ -244,6 +244,15 @@ int	checkpoint_sync(struct checkpoint_store *st, struct buf *err);
  * (the daemon calls it when it stops).
  */
 int	checkpoint_compact(struct checkpoint_store *st, struct buf *err);
+/*
+ * Forget the streams whose newest event is older than before_ms and which
+ * hold no eventId (network interfaces that are gone: VPC flow logs write
+ * one stream per interface, and their checkpoints would pile up and be read
+ * at every start forever): file removed, state freed. Every pointer to a
+ * stream_state may become invalid: call it only when none is held. A file
+ * that cannot be removed keeps its stream. Returns how many were forgotten.
+ */
+size_t	checkpoint_forget_idle(struct checkpoint_store *st, int64_t before_ms);
 /* Tests: the journal size past which checkpoint_sync compacts. */
 void	checkpoint_set_journal_max(struct checkpoint_store *st, size_t max);
 /*

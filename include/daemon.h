@@ -27,6 +27,8 @@
 #define DAEMON_MAX_SPAN_MS	(15 * 60 * 1000)	/* widest range read at once */
 #define DAEMON_PROBE_SPAN_MS	(1LL << 50)	/* widest empty range probed: 35,000 years */
 #define DAEMON_ERROR_WAIT_MAX	300	/* seconds between reads after AWS errors */
+#define DAEMON_FORGET_MS	(30LL * 86400000)	/* streams idle this long before the horizon are forgotten */
+#define DAEMON_FORGET_EVERY_MS	3600000	/* how often the daemon looks for them */
 #define DAEMON_STEP_MS		100	/* sleeps are cut in steps this long */
 
 struct daemon_opts {

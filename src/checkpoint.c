@@ -1818,6 +1818,40 @@ journal_reset(struct checkpoint_store *st, struct buf *err)
 	return rc;
 }
 
+size_t
+checkpoint_forget_idle(struct checkpoint_store *st, int64_t before_ms)
+{
+	struct entry **old = st->slot, *e;
+	struct buf path = BUF_INIT;
+	size_t i, n = st->nslot, gone = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((e = old[i]) == NULL || e->s.nseen > 0 ||
+		    e->s.last_timestamp >= before_ms)
+			continue;
+		buf_reset(&path);
+		buf_printf(&path, "%s/streams/%s", st->dir, e->file);
+		if (unlink(path.data) == -1 && errno != ENOENT)
+			continue;
+		stream_state_free(&e->s);
+		free(e->file);
+		free(e);
+		old[i] = NULL;
+		gone++;
+	}
+	buf_free(&path);
+	if (gone == 0)
+		return 0;
+	/* Linear probing: the survivors go into a fresh table. */
+	st->slot = xcalloc(n, sizeof(*st->slot));
+	st->count = 0;
+	for (i = 0; i < n; i++)
+		if (old[i] != NULL)
+			insert_entry(st, old[i]);
+	free(old);
+	return gone;
+}
+
 int
 checkpoint_compact(struct checkpoint_store *st, struct buf *err)
 {

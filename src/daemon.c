@@ -74,6 +74,7 @@ struct daemon {
 	int			 read_errors;	/* AWS errors in a row */
 	int64_t			 next_summary, next_watchdog;
 	uint64_t		 watchdog_ms;
+	int64_t			 next_forget;	/* monotonic */
 };
 
 #define now_ms()	clock_epoch_ms()	/* data */
@@ -703,6 +704,28 @@ read_range(struct daemon *d, const struct scan_range *r)
 /* ---- the loop ------------------------------------------------------------ */
 
 /*
+ * Every hour, between ranges and with the batch empty (no pointer to a
+ * stream state is held then), forget the streams without events for
+ * DAEMON_FORGET_MS before the horizon: interfaces that are gone.
+ */
+static void
+forget_idle(struct daemon *d)
+{
+	size_t n;
+
+	if (d->npend > 0 || d->group->sched.nlevels == 0 ||
+	    mono_ms() < d->next_forget)
+		return;
+	d->next_forget = mono_ms() + DAEMON_FORGET_EVERY_MS;
+	n = checkpoint_forget_idle(d->store,
+	    schedule_horizon(&d->group->sched) - DAEMON_FORGET_MS);
+	if (n > 0)
+		log_info("forgot %zu log streams without events for %lld days "
+		    "(network interfaces that are gone); their checkpoint "
+		    "files are removed", n, DAEMON_FORGET_MS / 86400000);
+}
+
+/*
  * Poll until stopped (or, with --once, until nothing is due). Returns 0,
  * or 1 when --once could not read everything.
  */
@@ -725,6 +748,7 @@ loop(struct daemon *d)
 		if (d->batch.ndocs > 0 && mono_ms() - d->batch.opened_ms >=
 		    d->cfg->logzio.flush_interval * 1000 && flush(d, 0) == -1)
 			continue;
+		forget_idle(d);
 		if (schedule_next(&d->cursor, now_ms(), d->span_ms, &r) == 0) {
 			if (d->opts->once)
 				return 0;

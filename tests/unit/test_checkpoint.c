@@ -1116,6 +1116,71 @@ test_store_prune(void **state)
 	buf_free(&err);
 }
 
+/* Is there a checkpoint file for stream in dir? */
+static int
+has_file(const char *dir, const char *stream)
+{
+	struct buf p = BUF_INIT;
+	int rc;
+
+	buf_printf(&p, "%s/streams/", dir);
+	checkpoint_file_name(&p, stream);
+	rc = access(p.data, F_OK) == 0;
+	buf_free(&p);
+	return rc;
+}
+
+/*
+ * Streams without events since before the cut and without ids are
+ * forgotten (file and state); one with ids left, or a recent one, stays,
+ * still found by name after the table is rebuilt; a reopen agrees.
+ */
+static void
+test_forget_idle(void **state)
+{
+	static const char *const names[] = { "gone-1", "gone-2", "gone-3",
+	    "kept-ids", "recent", NULL };
+	const char *dir = *state;
+	struct checkpoint_store *st;
+	struct stream_state *s;
+	struct buf err = BUF_INIT;
+	const char *const *n;
+	int64_t cut = T0 + 1000;
+
+	st = checkpoint_open(dir, &err);
+	assert_non_null(st);
+	for (n = names; *n != NULL; n++)
+		fill_stream(checkpoint_stream(st, *n), 5,
+		    strcmp(*n, "recent") == 0 ? T0 + 5000 : T0);
+	schedule_init(&checkpoint_group(st)->sched, 30, 900, T0);
+	assert_int_equal(checkpoint_compact(st, &err), 0);
+	for (n = names; *n != NULL; n++) {
+		assert_true(has_file(dir, *n));
+		if (strncmp(*n, "gone", 4) == 0)
+			stream_seen_prune(checkpoint_stream(st, *n), cut);
+	}
+	assert_int_equal(checkpoint_forget_idle(st, cut), 3);
+	assert_int_equal(checkpoint_forget_idle(st, cut), 0);
+	assert_false(has_file(dir, "gone-1") || has_file(dir, "gone-2") ||
+	    has_file(dir, "gone-3"));
+	assert_true(has_file(dir, "kept-ids") && has_file(dir, "recent"));
+	s = checkpoint_stream(st, "recent");
+	assert_int_equal(s->shipped, 5);
+	assert_int_equal(s->last_timestamp, T0 + 5004);
+	assert_int_equal(checkpoint_stream(st, "kept-ids")->nseen, 5);
+	assert_int_equal(checkpoint_stream(st, "gone-2")->shipped, 0);
+	assert_int_equal(checkpoint_sync(st, &err), 0);
+	checkpoint_close(st);
+
+	st = checkpoint_open(dir, &err);
+	assert_non_null(st);
+	assert_int_equal(checkpoint_stream(st, "recent")->shipped, 5);
+	assert_int_equal(checkpoint_stream(st, "kept-ids")->shipped, 5);
+	assert_int_equal(checkpoint_stream(st, "gone-1")->shipped, 0);
+	checkpoint_close(st);
+	buf_free(&err);
+}
+
 /* --status into a string. */
 static int
 status(const char *dir, int64_t now, struct buf *out, struct buf *err)
@@ -1884,6 +1949,7 @@ main(void)
 		STORE_TEST(test_sync_failures),
 		STORE_TEST(test_open_unwritable),
 		STORE_TEST(test_store_prune),
+		STORE_TEST(test_forget_idle),
 		STORE_TEST(test_status),
 		STORE_TEST(test_status_empty),
 		JOURNAL_TEST(test_journal_append),
