@@ -25,7 +25,9 @@ The state_dir is made under BENCH_E2E_STATE_PARENT (default: the temporary
 directory); its file system is printed, since every acknowledged batch
 rewrites the checkpoint file of each stream it touched (up to 1,000 files):
 BENCH_E2E_STATE_PARENT=/dev/shm shows the daemon without that cost.
-BENCH_E2E_WRAP="perf record -g -o F" runs the daemon under a profiler.
+BENCH_E2E_WRAP="perf record -g -o F" runs the daemon under a profiler;
+BENCH_E2E_COMPRESS=false ships without gzip (what the rest of the daemon
+costs).
 """
 import json
 import os
@@ -48,6 +50,7 @@ STREAMS = int(os.environ.get("BENCH_E2E_STREAMS", "1000"))
 SPAN = int(os.environ.get("BENCH_E2E_SPAN", "120"))          # seconds of timestamps
 DELAY = (2.0, 18.0)                                          # ingestion delay, s
 MAX_DELAY, POLL = 20, 1
+COMPRESS = os.environ.get("BENCH_E2E_COMPRESS", "true")     # "false": without gzip
 GROUP = "/vpc/flowlogs/bench"
 TOKEN = "benchToken0123456789abcdef012345"
 ACCOUNT = "123456789012"
@@ -128,8 +131,8 @@ def main():
     tmp = tempfile.TemporaryDirectory(prefix="vpcflowd-bench-e2e-")
     d = tmp.name
     print("end to end: %d records, %d streams, timestamps over %d s, ingested 2-18 s "
-          "late; poll_interval %d s, max_delay %d s, gzip on" % (N, STREAMS, SPAN, POLL,
-                                                                  MAX_DELAY), flush=True)
+          "late; poll_interval %d s, max_delay %d s, gzip %s" % (N, STREAMS, SPAN, POLL,
+                                                                  MAX_DELAY, "on" if COMPRESS == "true" else "off"), flush=True)
     gen_s = max(10.0, N / 40000)     # time to generate the records, then a margin
     t0_ms = int((time.time() + gen_s + 10) * 1000)
     aws = subprocess.Popen([sys.executable, __file__, "--serve-aws", d + "/aws.port",
@@ -153,9 +156,9 @@ def main():
             f.write('log_group = "%s";\nregion = "us-east-1";\nendpoint = "%s";\n'
                     'ca_file = "%s";\nstate_dir = "%s/state";\nstart_position = "-10s";\n'
                     'poll_interval = %d;\nmax_delay = %d;\naws : { max_rps = 100.0; };\n'
-                    'logzio : { url = "%s"; token = "%s"; compress = true; };\n'
+                    'logzio : { url = "%s"; token = "%s"; compress = %s; };\n'
                     % (GROUP, aws_url, d + "/ca.pem", state_parent, POLL, MAX_DELAY, lz_url,
-                       TOKEN))
+                       TOKEN, COMPRESS))
         os.chmod(conf, 0o600)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({"AWS_ACCESS_KEY_ID": CREDS[0], "AWS_SECRET_ACCESS_KEY": CREDS[1],
