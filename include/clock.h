@@ -10,6 +10,7 @@
 
 int64_t	clock_mono_ms(void);	/* CLOCK_MONOTONIC, milliseconds */
 double	clock_mono_s(void);	/* CLOCK_MONOTONIC, seconds with fraction */
+double	clock_cpu_s(void);	/* CPU time of the process, seconds (benchmarks) */
 int64_t	clock_epoch_ms(void);	/* CLOCK_REALTIME, ms since the epoch */
 
 #endif

@@ -24,11 +24,23 @@ clock_epoch_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-double
-clock_mono_s(void)
+static double
+clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+clock_mono_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+double
+clock_cpu_s(void)
+{
+	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }

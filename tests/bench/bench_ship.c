@@ -16,19 +16,11 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "flow.h"
 #include "shipper.h"
 
 #define BATCH_BYTES	3000000
-
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* xorshift64*: the same records on every run, no libc rand state. */
 static uint64_t
@@ -88,14 +80,14 @@ struct totals {
 static void
 flush(struct batch *b, struct totals *tt)
 {
-	double t = cpu_s();
+	double t = clock_cpu_s();
 
 	buf_reset(&tt->gz);
 	if (shipper_gzip(&tt->gz, b->docs.data, b->docs.len, 1) == -1) {
 		fprintf(stderr, "bench_ship: gzip failed\n");
 		exit(1);
 	}
-	tt->gzip_s += cpu_s() - t;
+	tt->gzip_s += clock_cpu_s() - t;
 	tt->in_bytes += b->docs.len;
 	tt->out_bytes += tt->gz.len;
 	batch_clear(b);
@@ -134,7 +126,7 @@ main(int argc, char **argv)
 			make_record(&rng, done + i, ts, &rec[i].msg,
 			    &rec[i].stream, &rec[i].id);
 		}
-		t = cpu_s();
+		t = clock_cpu_s();
 		for (i = 0; i < k; i++) {
 			meta = (struct flow_meta){ "/vpc/flowlogs/bench",
 			    rec[i].stream.data, rec[i].id.data, rec[i].ts };
@@ -142,13 +134,13 @@ main(int argc, char **argv)
 			flow_encode(&doc, &fmt, &opts, &meta, rec[i].msg.data,
 			    rec[i].msg.len);
 			if (!batch_fits(&b, doc.len, BATCH_BYTES)) {
-				tt.encode_s += cpu_s() - t;
+				tt.encode_s += clock_cpu_s() - t;
 				flush(&b, &tt);
-				t = cpu_s();
+				t = clock_cpu_s();
 			}
 			batch_add(&b, doc.data, doc.len, 0);
 		}
-		tt.encode_s += cpu_s() - t;
+		tt.encode_s += clock_cpu_s() - t;
 	}
 	if (b.ndocs > 0)
 		flush(&b, &tt);
