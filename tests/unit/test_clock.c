@@ -1,4 +1,4 @@
-/* Unit tests for clock: units, agreement between the two monotonic forms, real time. */
+/* Unit tests for clock: units, agreement between the two monotonic forms, real time, CPU time. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -35,12 +35,33 @@ test_epoch_is_real_time(void **state)
 	assert_true(ms > 1700000000000LL);	/* after 2023-11: milliseconds, not seconds */
 }
 
+/* CPU time grows with work, not with sleep, and is in seconds. */
+static void
+test_cpu_time(void **state)
+{
+	struct timespec nap = { 0, 200 * 1000 * 1000 };
+	volatile uint64_t x = 1;
+	double a, b, c;
+	int i;
+
+	(void)state;
+	a = clock_cpu_s();
+	nanosleep(&nap, NULL);
+	b = clock_cpu_s();
+	assert_true(b >= a && b - a < 0.1);
+	for (i = 0; i < 50000000; i++)
+		x = x * 6364136223846793005ULL + 1;
+	c = clock_cpu_s();
+	assert_true(c > b && c - b < 60);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_monotonic_units_agree),
 		cmocka_unit_test(test_epoch_is_real_time),
+		cmocka_unit_test(test_cpu_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
