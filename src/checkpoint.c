@@ -192,6 +192,8 @@ fresh_sort(struct stream_state *s)
 {
 	size_t i, w = 0;
 
+	if (s->nfresh < 2)
+		return;		/* also: no qsort of a NULL array */
 	qsort(s->fresh, s->nfresh, sizeof(*s->fresh), by_hash);
 	for (i = 0; i < s->nfresh; i++) {
 		if (w > 0 && s->fresh[w - 1].id_hash == s->fresh[i].id_hash) {
