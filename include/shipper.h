@@ -140,7 +140,7 @@ void	shipper_set_token(struct shipper *s, const char *token);
  * rest of the batch is the caller's (b->done_docs tells what was settled;
  * calling again resumes after it). stop may be NULL. Waits between
  * attempts are spent in short sleeps that watch *stop; wait_cb (may be
- * NULL) is called when a wait starts and at least every second during it
+ * NULL) is called when a wait starts and every 200 ms during it
  * (watchdog, summary line, SIGHUP handling).
  */
 int	shipper_send(struct shipper *s, struct batch *b, volatile int *stop,

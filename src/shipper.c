@@ -38,7 +38,7 @@
 #define SHIPPER_BACKOFF_CAP_MS	60000
 #define SHIPPER_UNAUTH_MS	60000	/* between attempts after 401/403 */
 #define SHIPPER_STEP_MS		100	/* sleeps while waiting */
-#define SHIPPER_CB_MS		1000	/* wait_cb at least this often */
+#define SHIPPER_CB_MS		200	/* wait_cb at least this often: a watchdog of 1 s wants pings every 0.5 s */
 #define SHIPPER_WARN_MS		60000	/* repeated failures: a warning a minute */
 #define SHIPPER_DEFAULT_TYPE	"http-bulk"
 #define SHIPPER_CONTENT_TYPE	"text/plain"	/* what Logz.io's senders use */
@@ -532,7 +532,7 @@ giving_up(const struct send_ctx *c)
 
 /*
  * Wait ms milliseconds in short sleeps, calling wait_cb first and then at
- * least every second. Ends early on a new token, and on stop: at once
+ * least every SHIPPER_CB_MS. Ends early on a new token, and on stop: at once
  * without a deadline, at the deadline otherwise.
  */
 static void
