@@ -275,6 +275,39 @@ test_seen_prune(void **state)
  * 300,000 ids in memory: 1,000 streams of 300, then one stream of all of
  * them (a busy NAT gateway), in a few MB.
  */
+/*
+ * Lookups whatever the spread of the hashes (the search interpolates):
+ * clusters at both ends of the range, 0 and UINT64_MAX, runs of neighbours;
+ * every id added is found, its neighbours that were not added are not.
+ */
+static void
+test_seen_lookup_spread(void **state)
+{
+	struct stream_state s;
+	uint64_t h;
+	size_t i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < 3000; i += 2) {
+		stream_seen_add(&s, T0, i);
+		stream_seen_add(&s, T0, UINT64_MAX - i);
+		stream_seen_add(&s, T0, (UINT64_MAX / 3) + i * 1000003);
+	}
+	stream_seen_add(&s, T0, 1ULL << 63);
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(stream_seen_has(&s, i), i % 2 == 0);
+		assert_int_equal(stream_seen_has(&s, UINT64_MAX - i), i % 2 == 0);
+		h = (UINT64_MAX / 3) + i * 1000003;
+		assert_int_equal(stream_seen_has(&s, h), i % 2 == 0);
+		assert_false(stream_seen_has(&s, h + 1));
+	}
+	assert_true(stream_seen_has(&s, 1ULL << 63));
+	assert_false(stream_seen_has(&s, (1ULL << 63) + 1));
+	assert_false(stream_seen_has(&s, UINT64_MAX / 2));
+	stream_state_free(&s);
+}
+
 static void
 test_seen_300k(void **state)
 {
@@ -1935,6 +1968,7 @@ main(void)
 		cmocka_unit_test(test_id_hash),
 		cmocka_unit_test(test_seen_set),
 		cmocka_unit_test(test_seen_prune),
+		cmocka_unit_test(test_seen_lookup_spread),
 		cmocka_unit_test(test_seen_300k),
 		cmocka_unit_test(test_stream_roundtrip),
 		cmocka_unit_test(test_stream_format),
