@@ -14,6 +14,13 @@ with Pipeline(poll=1, max_delay=4) as p:
     p.start()
     time.sleep(6)
     p.aws.settings.update({"rate_limit": 0.0})
+    # The storm below starts after a success: backoff grows with failures
+    # in a row (full jitter, 2 s doubling up to 60 s), and a streak carried
+    # over from the quota phase could push the wait past a minute.
+    answered = p.aws.count("FilterLogEvents", 200)
+    settle = time.time() + 90
+    while p.aws.count("FilterLogEvents", 200) <= answered and time.time() < settle:
+        time.sleep(0.2)
     p.aws.inject("throttle", 3, target="FilterLogEvents")
     p.aws.inject("server_error", 1, target="FilterLogEvents", status=503)
     ok = p.wait_shipped([e["eventId"] for e in events], 60)
