@@ -104,6 +104,8 @@ struct shipper_opts {
 	long		 timeout_ms;	/* per request; 0: 30 s */
 	const char	*rejected_dir;	/* state_dir/rejected (created if missing) */
 	long		 rejected_max;	/* bytes; 0: SHIPPER_REJECTED_MAX */
+	long		 shutdown_ms;	/* stop: a request in flight goes on this
+					   long at most (0: to its timeout) */
 };
 
 struct shipper_stats {
@@ -135,8 +137,9 @@ void	shipper_set_token(struct shipper *s, const char *token);
  * are acknowledged or rejected for good (400, kept on disk), 1 when *stop
  * is set before that: at once if deadline_ms is 0, else no attempt starts
  * at or after deadline_ms (CLOCK_MONOTONIC milliseconds) and those started
- * while stopping are cut there (a request already in flight when stop is
- * set still takes up to timeout_ms: libcurl is not interrupted). On 1 the
+ * while stopping are cut there. A request in flight when stop is set is
+ * abandoned at deadline_ms, or, without one, shutdown_ms after the shipper
+ * saw stop (shipper_stop_seen_ms). On 1 the
  * rest of the batch is the caller's (b->done_docs tells what was settled;
  * calling again resumes after it). stop may be NULL. Waits between
  * attempts are spent in short sleeps that watch *stop; wait_cb (may be
@@ -146,6 +149,8 @@ void	shipper_set_token(struct shipper *s, const char *token);
 int	shipper_send(struct shipper *s, struct batch *b, volatile int *stop,
 	    int64_t deadline_ms, void (*wait_cb)(void *), void *wait_arg);
 const struct shipper_stats *shipper_stats(const struct shipper *s);
+/* When a request in flight first saw stop (monotonic ms), or 0. */
+int64_t	shipper_stop_seen_ms(const struct shipper *s);
 
 /*
  * Tests only: backoff from base_ms up to cap_ms, and unauthorized_ms

@@ -279,6 +279,7 @@ open_shipper(const struct config *cfg, const char *token)
 	so.compress = cfg->logzio.compress;
 	so.ca_file = cfg->ca_file;
 	so.timeout_ms = cfg->logzio.timeout * 1000;
+	so.shutdown_ms = cfg->shutdown_timeout * 1000;
 	so.rejected_dir = dir.data;
 	if ((sh = shipper_new(&so, token)) == NULL)
 		log_warnx("cannot set up the Logz.io shipper for %s",
@@ -325,7 +326,8 @@ apply_next(struct daemon *d)
 	if ((!same_str(old->logzio.url, d->next.logzio.url) ||
 	    !same_str(old->logzio.type, d->next.logzio.type) ||
 	    old->logzio.compress != d->next.logzio.compress ||
-	    old->logzio.timeout != d->next.logzio.timeout) &&
+	    old->logzio.timeout != d->next.logzio.timeout ||
+	    old->shutdown_timeout != d->next.shutdown_timeout) &&
 	    (sh = open_shipper(&d->next, d->token.data)) == NULL) {
 		log_warnx("SIGHUP: the new logzio settings cannot be used; "
 		    "the running configuration stays");
@@ -839,12 +841,17 @@ finish(struct daemon *d)
 {
 	struct buf err = BUF_INIT;
 	long t = d->cfg->shutdown_timeout;
+	int64_t deadline = mono_ms() + t * 1000, seen;
 
 	notify_stopping();
+	/* A request in flight at SIGTERM has used some of the time already. */
+	if ((seen = shipper_stop_seen_ms(d->shipper)) != 0 &&
+	    seen + t * 1000 < deadline)
+		deadline = seen + t * 1000;
 	if (d->batch.ndocs > 0) {
 		log_info("stopping: delivering the batch in flight (%zu "
 		    "records) for up to %ld s", d->batch.ndocs, t);
-		if (flush(d, mono_ms() + t * 1000) == -1 && d->batch.ndocs > 0)
+		if (flush(d, deadline) == -1 && d->batch.ndocs > 0)
 			log_warnx("stopping: %zu records were not acknowledged "
 			    "within %ld s; they are read again after the "
 			    "restart", d->batch.ndocs, t);

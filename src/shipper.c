@@ -52,6 +52,9 @@ struct shipper {
 	char			*type;
 	char			*token;		/* secret: wiped */
 	unsigned		 token_gen;	/* bumped by shipper_set_token */
+	long			 shutdown_ms;
+	int64_t			 stop_seen_ms;	/* a request in flight saw stop */
+	struct send_ctx		*cur;		/* the shipper_send in progress */
 	int			 compress;
 	char			*rejected_dir;
 	long			 rejected_max;
@@ -288,6 +291,38 @@ url_host(const char *url)
 
 /* -- the shipper */
 
+/*
+ * The abort hook of the listener's requests: once stop is set, a request
+ * in flight goes on until the deadline of the shipper_send, or without one
+ * for shutdown_ms after this first saw stop; then it is abandoned.
+ */
+static int
+abandon_request(void *arg)
+{
+	struct shipper *s = arg;
+	const struct send_ctx *c = s->cur;
+	int64_t now, limit;
+
+	if (c == NULL || c->stop == NULL || !*c->stop)
+		return 0;
+	now = clock_mono_ms();
+	if (s->stop_seen_ms == 0)
+		s->stop_seen_ms = now;
+	if (c->deadline_ms != 0)
+		limit = c->deadline_ms;
+	else if (s->shutdown_ms > 0)
+		limit = s->stop_seen_ms + s->shutdown_ms;
+	else
+		return 0;
+	return now >= limit;
+}
+
+int64_t
+shipper_stop_seen_ms(const struct shipper *s)
+{
+	return s->stop_seen_ms;
+}
+
 struct shipper *
 shipper_new(const struct shipper_opts *opts, const char *token)
 {
@@ -322,6 +357,8 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 		free(s);
 		return NULL;
 	}
+	http_client_set_abort(s->http, abandon_request, s);
+	s->shutdown_ms = opts->shutdown_ms;
 	s->base = buf_strdup(url);
 	for (n = strlen(s->base); n > 0 && s->base[n - 1] == '/'; n--)
 		s->base[n - 1] = '\0';
@@ -594,7 +631,7 @@ attempt_client(const struct send_ctx *c, struct http_client **tmp)
  */
 static enum ship_result
 attempt(const struct send_ctx *c, const char *body, size_t len,
-    struct ship_counts *counts, char *why, size_t whylen)
+    struct ship_counts *counts, char *why, size_t whylen, int *abandoned)
 {
 	const struct http_header h[] = {
 		{ "Content-Type", SHIPPER_CONTENT_TYPE },
@@ -617,6 +654,7 @@ attempt(const struct send_ctx *c, const char *body, size_t len,
 	    &resp);
 	http_client_free(tmp);
 	buf_wipe_free(&url);
+	*abandoned = resp.aborted;
 	r = shipper_classify(resp.status, resp.transport_error, resp.body.data,
 	    resp.body.len, counts);
 	if (resp.transport_error)
@@ -766,7 +804,7 @@ deliver(struct send_ctx *c, size_t off, size_t len, size_t ndocs)
 	enum ship_result r;
 	size_t body_len = len, half, first;
 	char why[300];
-	int rc = -1;
+	int rc = -1, abandoned;
 
 	if (s->compress) {
 		if (shipper_gzip(&gz, p, len, SHIPPER_GZIP_LEVEL) == -1)
@@ -778,7 +816,9 @@ deliver(struct send_ctx *c, size_t off, size_t len, size_t ndocs)
 		if (giving_up(c))
 			rc = 1;
 		else if ((r = attempt(c, body, body_len, &counts, why,
-		    sizeof(why))) == SHIP_RETRY || r == SHIP_UNAUTHORIZED)
+		    sizeof(why), &abandoned)) == SHIP_RETRY && abandoned)
+			rc = 1;		/* stopping: its time is up */
+		else if (r == SHIP_RETRY || r == SHIP_UNAUTHORIZED)
 			retry_wait(c, r, why);
 		else if (r == SHIP_TOO_LARGE && ndocs > 1)
 			rc = 2;
@@ -813,11 +853,15 @@ shipper_send(struct shipper *s, struct batch *b, volatile int *stop,
     int64_t deadline_ms, void (*wait_cb)(void *), void *wait_arg)
 {
 	struct send_ctx c = { s, b, stop, deadline_ms, wait_cb, wait_arg };
+	int rc;
 
 	s->stats.oversized_docs += b->oversized;
 	b->oversized = 0;
 	if (b->done_docs >= b->ndocs || b->done_off >= b->docs.len)
 		return 0;
-	return deliver(&c, b->done_off, b->docs.len - b->done_off,
+	s->cur = &c;
+	rc = deliver(&c, b->done_off, b->docs.len - b->done_off,
 	    b->ndocs - b->done_docs);
+	s->cur = NULL;
+	return rc;
 }

@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* strcasestr */
 #endif
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -373,7 +374,8 @@ wait_cb(void *arg)
 
 /* A shipper for the server of e, with test delays (ms). */
 static void
-make_shipper(struct env *e, int compress, long timeout_ms)
+make_shipper_grace(struct env *e, int compress, long timeout_ms,
+    long shutdown_ms)
 {
 	struct shipper_opts o;
 	char url[64];
@@ -385,8 +387,15 @@ make_shipper(struct env *e, int compress, long timeout_ms)
 	o.compress = compress;
 	o.timeout_ms = timeout_ms;
 	o.rejected_dir = e->rejected;
+	o.shutdown_ms = shutdown_ms;
 	assert_non_null(e->s = shipper_new(&o, TOKEN));
 	shipper_set_delays_for_tests(e->s, 1, 5, 60000);
+}
+
+static void
+make_shipper(struct env *e, int compress, long timeout_ms)
+{
+	make_shipper_grace(e, compress, timeout_ms, 0);
 }
 
 /* n documents {"event_id":"<first + i>","pad":"..."} of about size bytes. */
@@ -947,6 +956,50 @@ test_stop_with_deadline(void **state)
 	assert_int_equal(e->nreqs, before);
 }
 
+static void *
+stop_later(void *arg)
+{
+	struct timespec ts = { 0, 150 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	((struct env *)arg)->stop = 1;
+	return NULL;
+}
+
+/*
+ * SIGTERM while a request is in flight (the listener stalls, the timeout is
+ * a minute): it goes on for shutdown_ms after the shipper saw stop, then it
+ * is abandoned, without a retry or a warning; the batch stays the caller's.
+ */
+static void
+test_stop_in_flight(void **state)
+{
+	static const struct act stall[] = { { 0, "", STALL, 0 } };
+	struct env *e = *state;
+	int64_t started, seen;
+	pthread_t t;
+
+	add_docs(&e->b, 1, 3, 100);
+	server_start(e, stall, 1);
+	make_shipper_grace(e, 1, 60000, 400);
+	assert_int_equal(shipper_stop_seen_ms(e->s), 0);
+	err_capture(e);
+	started = mono_now();
+	assert_int_equal(pthread_create(&t, NULL, stop_later, e), 0);
+	assert_int_equal(shipper_send(e->s, &e->b, &e->stop, 0, NULL, NULL), 1);
+	pthread_join(t, NULL);
+	err_release(e);
+	server_stop(e);
+	seen = shipper_stop_seen_ms(e->s);
+	assert_true(seen >= started + 100);
+	assert_true(mono_now() >= seen + 400);
+	assert_int_equal(e->nreqs, 1);
+	assert_int_equal(e->b.done_docs, 0);
+	assert_int_equal(shipper_stats(e->s)->retries, 0);
+	assert_null(strstr(e->err.data ? e->err.data : "", "timed out"));
+	assert_null(strstr(e->err.data ? e->err.data : "", "warning"));
+}
+
 /* Deliver e->b to a server answering status for ever; stop from wait_cb. */
 static void
 stop_while_waiting(struct env *e, int status, int stop_at)
@@ -1095,6 +1148,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_403_is_unauthorized, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stop_with_deadline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stop_in_flight, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_waiting, setup,
 		    teardown),
