@@ -52,6 +52,7 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+START_MARGIN_S = 300        # the generated day starts this long after now - 24 h
 ROOT = os.path.dirname(os.path.dirname(HERE))
 INTEGRATION = os.path.join(ROOT, "tests", "integration")
 sys.path[:0] = [HERE, INTEGRATION, os.path.join(INTEGRATION, "scenarios")]
@@ -332,9 +333,13 @@ def run(args, work):
     # -- 1. traffic
     now = time.time()
     net = traffic.Network(args.enis, args.seed)
-    events, kinds = traffic.day(net, now, args.records, args.seed)
+    # vpcflowd starts a few seconds from now with start_position "-1d":
+    # its window begins then, so the day begins a little later than now - 24 h
+    # (else the flows of its first seconds would be older than the window).
+    span = traffic.DAY_S - START_MARGIN_S
+    events, kinds = traffic.day(net, now, args.records, args.seed, span_s=span)
     say("generated a day of VPC traffic on %d network interfaces, %s .. %s:"
-        % (len(net.enis), clock_text(now - traffic.DAY_S), clock_text(now - traffic.BACKLOG_END_S)))
+        % (len(net.enis), clock_text(now - span), clock_text(now - traffic.BACKLOG_END_S)))
     for line in traffic.describe(net, events, kinds):
         say("  " + line)
     seed_doc = os.path.join(work, "cloudwatch-seed.json")
