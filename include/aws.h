@@ -63,9 +63,9 @@ struct aws_client {
 	double			 throttle_cap;	/* 0: AWS_THROTTLE_CAP */
 	unsigned long		 retries;	/* requests sent again so far (for the summary) */
 	/*
-	 * Called between the short slices of every wait (pacing, backoff),
-	 * so a caller can feed a watchdog; may be NULL. It must not use
-	 * this client.
+	 * Called between the short slices of every wait (pacing, backoff)
+	 * and at least once a second during a request, so a caller can feed
+	 * a watchdog; may be NULL. It must not use this client.
 	 */
 	void			(*wait_cb)(void *);
 	void			*wait_arg;

@@ -106,6 +106,10 @@ struct shipper_opts {
 	long		 rejected_max;	/* bytes; 0: SHIPPER_REJECTED_MAX */
 	long		 shutdown_ms;	/* stop: a request in flight goes on this
 					   long at most (0: to its timeout) */
+	void		(*keepalive)(void *);	/* at least once a second during a
+					   request (a watchdog); must not use
+					   the shipper; may be NULL */
+	void		*keepalive_arg;
 };
 
 struct shipper_stats {

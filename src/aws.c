@@ -445,11 +445,19 @@ refresh_creds(struct aws_client *c, const struct aws_endpoint *ep,
 	return 0;
 }
 
-/* The abort hook of an endpoint's requests: SIGTERM ends one in flight. */
+/*
+ * The abort hook of an endpoint's requests, called by libcurl at least
+ * once a second: the wait callback runs there too (a watchdog is fed
+ * inside a long request), and SIGTERM ends the request.
+ */
 static int
-stop_requested(void *arg)
+request_going_on(void *arg)
 {
-	return *(volatile int *)(uintptr_t)arg != 0;
+	struct aws_client *c = arg;
+
+	if (c->wait_cb != NULL)
+		c->wait_cb(c->wait_arg);
+	return stopped(c);
 }
 
 /* The retry loop shared by both protocols. */
@@ -485,8 +493,8 @@ aws_call(struct aws_client *c, struct aws_endpoint *ep,
 	 */
 	resp.body = ep->spare;
 	buf_init(&ep->spare);
-	http_client_set_abort(ep->http, c->stop != NULL ? stop_requested : NULL,
-	    (void *)(uintptr_t)c->stop);
+	http_client_set_abort(ep->http, c->stop != NULL || c->wait_cb != NULL ?
+	    request_going_on : NULL, c);
 	for (attempt = 1, again = 1; again; attempt++) {
 		if (pace(c) == -1 || send_once(c, ep, call, &resp, err) == -1)
 			break;

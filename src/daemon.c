@@ -257,16 +257,23 @@ on_aws_wait(void *arg)
 	tick_quiet(arg);
 }
 
-/* The shipper's wait callback, at least every second while it retries. */
+/* The shipper's wait callback, every 200 ms while it retries. */
 static void
 on_ship_wait(void *arg)
 {
 	tick(arg);
 }
 
+/* Inside a listener request (at least once a second): no reload there. */
+static void
+on_ship_request(void *arg)
+{
+	tick_quiet(arg);
+}
+
 /* A shipper for the logzio settings of cfg, or NULL after saying why. */
 static struct shipper *
-open_shipper(const struct config *cfg, const char *token)
+open_shipper(struct daemon *d, const struct config *cfg)
 {
 	struct shipper_opts so;
 	struct shipper *sh;
@@ -280,8 +287,10 @@ open_shipper(const struct config *cfg, const char *token)
 	so.ca_file = cfg->ca_file;
 	so.timeout_ms = cfg->logzio.timeout * 1000;
 	so.shutdown_ms = cfg->shutdown_timeout * 1000;
+	so.keepalive = on_ship_request;
+	so.keepalive_arg = d;
 	so.rejected_dir = dir.data;
-	if ((sh = shipper_new(&so, token)) == NULL)
+	if ((sh = shipper_new(&so, d->token.data)) == NULL)
 		log_warnx("cannot set up the Logz.io shipper for %s",
 		    cfg->logzio.url);
 	buf_free(&dir);
@@ -328,7 +337,7 @@ apply_next(struct daemon *d)
 	    old->logzio.compress != d->next.logzio.compress ||
 	    old->logzio.timeout != d->next.logzio.timeout ||
 	    old->shutdown_timeout != d->next.shutdown_timeout) &&
-	    (sh = open_shipper(&d->next, d->token.data)) == NULL) {
+	    (sh = open_shipper(d, &d->next)) == NULL) {
 		log_warnx("SIGHUP: the new logzio settings cannot be used; "
 		    "the running configuration stays");
 		config_free(&d->next);
@@ -826,7 +835,7 @@ start(struct daemon *d)
 	d->aws.client.wait_cb = on_aws_wait;
 	d->aws.client.wait_arg = d;
 	buf_free(&err);
-	if ((d->shipper = open_shipper(d->cfg, d->token.data)) == NULL)
+	if ((d->shipper = open_shipper(d, d->cfg)) == NULL)
 		return 1;
 	config_flow_opts(d->cfg, &d->flow);
 	return 0;

@@ -53,6 +53,8 @@ struct shipper {
 	char			*token;		/* secret: wiped */
 	unsigned		 token_gen;	/* bumped by shipper_set_token */
 	long			 shutdown_ms;
+	void			(*keepalive)(void *);
+	void			*keepalive_arg;
 	int64_t			 stop_seen_ms;	/* a request in flight saw stop */
 	struct send_ctx		*cur;		/* the shipper_send in progress */
 	int			 compress;
@@ -292,9 +294,10 @@ url_host(const char *url)
 /* -- the shipper */
 
 /*
- * The abort hook of the listener's requests: once stop is set, a request
- * in flight goes on until the deadline of the shipper_send, or without one
- * for shutdown_ms after this first saw stop; then it is abandoned.
+ * The abort hook of the listener's requests (libcurl calls it at least once
+ * a second): the keepalive callback runs; once stop is set, a request in
+ * flight goes on until the deadline of the shipper_send, or without one for
+ * shutdown_ms after this first saw stop; then it is abandoned.
  */
 static int
 abandon_request(void *arg)
@@ -303,6 +306,8 @@ abandon_request(void *arg)
 	const struct send_ctx *c = s->cur;
 	int64_t now, limit;
 
+	if (s->keepalive != NULL)
+		s->keepalive(s->keepalive_arg);
 	if (c == NULL || c->stop == NULL || !*c->stop)
 		return 0;
 	now = clock_mono_ms();
@@ -359,6 +364,8 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 	}
 	http_client_set_abort(s->http, abandon_request, s);
 	s->shutdown_ms = opts->shutdown_ms;
+	s->keepalive = opts->keepalive;
+	s->keepalive_arg = opts->keepalive_arg;
 	s->base = buf_strdup(url);
 	for (n = strlen(s->base); n > 0 && s->base[n - 1] == '/'; n--)
 		s->base[n - 1] = '\0';

@@ -784,6 +784,12 @@ test_stop(void **state)
 	assert_true(server_stop(&f->rec) >= 1);
 }
 
+static void
+count_wait(void *arg)
+{
+	(*(int *)arg)++;
+}
+
 /*
  * Stopped while a request is in flight: it is abandoned at once (not after
  * the 5 s timeout, which would read "Timeout" and be retried), one request.
@@ -794,17 +800,22 @@ test_stop_in_flight(void **state)
 	struct fx *f = *state;
 	volatile int stop = 0;
 	pthread_t t;
+	int waits = 0;
 
 	step_hang();
 	server_start();
 	client(f, "logs");
 	f->c.stop = &stop;
+	f->c.wait_cb = count_wait;
+	f->c.wait_arg = &waits;
 	assert_int_equal(pthread_create(&t, NULL, stop_soon, (void *)&stop), 0);
 	assert_int_equal(call(f, "{}"), -1);
 	pthread_join(t, NULL);
 	assert_int_equal(f->err.cls, AWSERR_TRANSIENT);
 	assert_string_equal(f->err.name, "Stopped");
 	assert_non_null(strstr(f->err.message, "in flight"));
+	/* The wait callback (a watchdog) ran inside the request too. */
+	assert_true(waits >= 1);
 	assert_int_equal(server_stop(&f->rec), 1);
 }
 

@@ -74,6 +74,7 @@ struct env {
 	const char	*new_token;	/* wait_cb: set at the first call */
 	int		 stop_at;	/* wait_cb: set stop at this call */
 	int64_t		 last_call_ms, max_gap_ms;	/* between wait_cb calls */
+	int		 keepalives;	/* calls of the keepalive callback */
 	struct req	 reqs[MAX_REQS];
 	size_t		 nreqs;
 };
@@ -373,6 +374,13 @@ wait_cb(void *arg)
 }
 
 /* A shipper for the server of e, with test delays (ms). */
+/* The keepalive callback: counts its calls in the env. */
+static void
+keepalive_cb(void *arg)
+{
+	((struct env *)arg)->keepalives++;
+}
+
 static void
 make_shipper_grace(struct env *e, int compress, long timeout_ms,
     long shutdown_ms)
@@ -388,6 +396,8 @@ make_shipper_grace(struct env *e, int compress, long timeout_ms,
 	o.timeout_ms = timeout_ms;
 	o.rejected_dir = e->rejected;
 	o.shutdown_ms = shutdown_ms;
+	o.keepalive = keepalive_cb;
+	o.keepalive_arg = e;
 	assert_non_null(e->s = shipper_new(&o, TOKEN));
 	shipper_set_delays_for_tests(e->s, 1, 5, 60000);
 }
@@ -996,6 +1006,7 @@ test_stop_in_flight(void **state)
 	assert_int_equal(e->nreqs, 1);
 	assert_int_equal(e->b.done_docs, 0);
 	assert_int_equal(shipper_stats(e->s)->retries, 0);
+	assert_true(e->keepalives >= 1);	/* a watchdog is fed meanwhile */
 	assert_null(strstr(e->err.data ? e->err.data : "", "timed out"));
 	assert_null(strstr(e->err.data ? e->err.data : "", "warning"));
 }
