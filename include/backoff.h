@@ -27,5 +27,11 @@ void	backoff_init(struct backoff *b, double base, double cap, uint64_t seed);
 double	backoff_next(struct backoff *b);
 /* After a success. */
 void	backoff_reset(struct backoff *b);
+/*
+ * A seed that differs between processes and between calls (real time in
+ * nanoseconds, pid), so daemons restarted together do not retry in step.
+ * The one part that is not pure; tests pass their own seeds.
+ */
+uint64_t backoff_seed(void);
 
 #endif

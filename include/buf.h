@@ -68,6 +68,12 @@ void	buf_add_i64(struct buf *b, int64_t v);
  * output is valid JSON whatever the input.
  */
 void	buf_add_json_str(struct buf *b, const char *s, size_t n);
+/*
+ * The length of the valid UTF-8 sequence at s (n >= 1 bytes left), 0 when
+ * it is not one: overlong forms, surrogates, code points past U+10FFFF and
+ * truncated sequences are not.
+ */
+size_t	utf8_seq_len(const unsigned char *s, size_t n);
 
 /* Read a whole file into b (appending). Returns 0, or -1 with errno set. */
 int	buf_read_file(struct buf *b, const char *path);

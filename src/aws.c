@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "aws.h"
 #include "backoff.h"
@@ -468,15 +467,12 @@ aws_call(struct aws_client *c, struct aws_endpoint *ep,
 	struct http_response resp;
 	struct buf swap;
 	struct aws_retry st;
-	struct timespec ts;
 	uint64_t seed;
 	unsigned attempt;
 	int rc = -1, again;
 
 	call_op(call);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	seed = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-	    ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)err;
+	seed = backoff_seed() ^ (uint64_t)(uintptr_t)err;
 	memset(&st, 0, sizeof(st));
 	backoff_init(&st.transient, c->retry_base > 0 ? c->retry_base :
 	    AWS_RETRY_BASE, c->retry_cap > 0 ? c->retry_cap : AWS_RETRY_CAP,

@@ -1,5 +1,7 @@
 /* backoff: exponential backoff with full jitter (include/backoff.h). */
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 
@@ -56,4 +58,14 @@ void
 backoff_reset(struct backoff *b)
 {
 	b->attempt = 0;
+}
+
+uint64_t
+backoff_seed(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+	    ((uint64_t)getpid() << 16);
 }

@@ -179,8 +179,7 @@ buf_add_i64(struct buf *b, int64_t v)
 		buf_add_u64(b, (uint64_t)v);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
+size_t
 utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];

@@ -1197,7 +1197,6 @@ struct checkpoint_store {
 	int		 journal_fd;	/* open for appending; -1: not yet */
 	size_t		 journal_len;	/* its good length */
 	size_t		 journal_max;	/* compaction past this */
-	size_t		 replayed;	/* records replayed by the load */
 	int		 need_compact;	/* the next sync compacts */
 };
 
@@ -1222,23 +1221,40 @@ find_slot(struct checkpoint_store *st, const char *name)
 	return &st->slot[i];
 }
 
-/* Add e (whose name is not in the table), doubling the table past half full. */
+/*
+ * Move the entries into a fresh table of nslot slots: linear probing needs
+ * it to grow, and to close the gaps of entries taken out.
+ */
 static void
-insert_entry(struct checkpoint_store *st, struct entry *e)
+table_rebuild(struct checkpoint_store *st, size_t nslot)
 {
 	struct entry **old = st->slot;
 	size_t i, n = st->nslot;
 
-	if (st->count + 1 > st->nslot / 2) {
-		st->nslot = n ? n * 2 : 64;
-		st->slot = xcalloc(st->nslot, sizeof(*st->slot));
-		for (i = 0; i < n; i++)
-			if (old[i] != NULL)
-				*find_slot(st, old[i]->s.name) = old[i];
-		free(old);
-	}
+	st->nslot = nslot;
+	st->slot = xcalloc(st->nslot, sizeof(*st->slot));
+	for (i = 0; i < n; i++)
+		if (old[i] != NULL)
+			*find_slot(st, old[i]->s.name) = old[i];
+	free(old);
+}
+
+/* Add e (whose name is not in the table), doubling the table past half full. */
+static void
+insert_entry(struct checkpoint_store *st, struct entry *e)
+{
+	if (st->count + 1 > st->nslot / 2)
+		table_rebuild(st, st->nslot ? st->nslot * 2 : 64);
 	*find_slot(st, e->s.name) = e;
 	st->count++;
+}
+
+static void
+entry_free(struct entry *e)
+{
+	stream_state_free(&e->s);
+	free(e->file);
+	free(e);
 }
 
 static struct checkpoint_store *
@@ -1265,11 +1281,8 @@ checkpoint_close(struct checkpoint_store *st)
 	if (st == NULL)
 		return;
 	for (i = 0; i < st->nslot; i++)
-		if (st->slot[i] != NULL) {
-			stream_state_free(&st->slot[i]->s);
-			free(st->slot[i]->file);
-			free(st->slot[i]);
-		}
+		if (st->slot[i] != NULL)
+			entry_free(st->slot[i]);
 	free(st->slot);
 	buf_free(&st->group_file);
 	buf_free(&st->group_journaled);
@@ -1375,10 +1388,8 @@ out:
 	if (rc == -1)
 		buf_printf(err, "%s: %s; %s\n", path.data, why.data,
 		    WAY_OUT_STREAM);
-	if (e != NULL) {
-		stream_state_free(&e->s);
-		free(e);
-	}
+	if (e != NULL)
+		entry_free(e);
 	buf_free(&data);
 	buf_free(&path);
 	buf_free(&why);
@@ -1537,7 +1548,7 @@ apply_record(void *arg, const struct journal_record *r)
 		buf_reset(&st->group_journaled);
 		checkpoint_encode_group(&st->group_journaled, g);
 	}
-	st->replayed++;
+	st->need_compact = 1;	/* the files are behind: the first sync writes them */
 	return 0;
 }
 
@@ -1576,8 +1587,6 @@ load_journal(struct checkpoint_store *st, int quiet, struct buf *err)
 			    path.data);
 		st->need_compact = 1;
 	}
-	if (st->replayed > 0)
-		st->need_compact = 1;
 	st->journal_len = good;
 	if (rc == -1)
 		buf_printf(err, "%s: %s; %s\n", path.data, why.data,
@@ -1823,34 +1832,27 @@ journal_reset(struct checkpoint_store *st, struct buf *err)
 size_t
 checkpoint_forget_idle(struct checkpoint_store *st, int64_t before_ms)
 {
-	struct entry **old = st->slot, *e;
 	struct buf path = BUF_INIT;
-	size_t i, n = st->nslot, gone = 0;
+	struct entry *e;
+	size_t i, gone = 0;
 
-	for (i = 0; i < n; i++) {
-		if ((e = old[i]) == NULL || e->s.nseen > 0 ||
+	for (i = 0; i < st->nslot; i++) {
+		if ((e = st->slot[i]) == NULL || e->s.nseen > 0 ||
 		    e->s.last_timestamp >= before_ms)
 			continue;
 		buf_reset(&path);
 		buf_printf(&path, "%s/streams/%s", st->dir, e->file);
 		if (unlink(path.data) == -1 && errno != ENOENT)
 			continue;
-		stream_state_free(&e->s);
-		free(e->file);
-		free(e);
-		old[i] = NULL;
+		entry_free(e);
+		st->slot[i] = NULL;
 		gone++;
 	}
 	buf_free(&path);
-	if (gone == 0)
-		return 0;
-	/* Linear probing: the survivors go into a fresh table. */
-	st->slot = xcalloc(n, sizeof(*st->slot));
-	st->count = 0;
-	for (i = 0; i < n; i++)
-		if (old[i] != NULL)
-			insert_entry(st, old[i]);
-	free(old);
+	if (gone > 0) {
+		st->count -= gone;
+		table_rebuild(st, st->nslot);
+	}
 	return gone;
 }
 

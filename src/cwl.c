@@ -276,37 +276,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/*
- * The length of the valid UTF-8 sequence at p (*p >= 0x80), 0 when it is
- * not: overlong forms, surrogates and code points past U+10FFFF are not.
- */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned int cp;
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /* Four hex digits at p (p + 4 <= end checked by the caller), or -1. */
 static long
 hex4(const char *p)
@@ -472,8 +441,8 @@ scan_string(struct scan *sc, struct jval *v)
 		case 2:
 			break;
 		case 4:
-			if ((n = utf8_len((unsigned char *)r,
-			    (unsigned char *)end)) == 0)
+			if ((n = utf8_seq_len((const unsigned char *)r,
+			    (size_t)(end - r))) == 0)
 				return bad_string_byte(sc, r);
 			r += n;
 			continue;
@@ -505,8 +474,8 @@ scan_string(struct scan *sc, struct jval *v)
 				return -1;
 			continue;
 		case 4:
-			if ((n = utf8_len((unsigned char *)r,
-			    (unsigned char *)end)) == 0)
+			if ((n = utf8_seq_len((const unsigned char *)r,
+			    (size_t)(end - r))) == 0)
 				return bad_string_byte(sc, r);
 			memmove(w, r, n);
 			w += n;

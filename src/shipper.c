@@ -38,7 +38,7 @@
 #define SHIPPER_BACKOFF_CAP_MS	60000
 #define SHIPPER_UNAUTH_MS	60000	/* between attempts after 401/403 */
 #define SHIPPER_STEP_MS		100	/* sleeps while waiting */
-#define SHIPPER_CB_MS		200	/* wait_cb at least this often: a watchdog of 1 s wants pings every 0.5 s */
+#define SHIPPER_CB_MS		200	/* wait_cb this often (a 1 s watchdog: 0.5 s) */
 #define SHIPPER_WARN_MS		60000	/* repeated failures: a warning a minute */
 #define SHIPPER_DEFAULT_TYPE	"http-bulk"
 #define SHIPPER_CONTENT_TYPE	"text/plain"	/* what Logz.io's senders use */
@@ -333,7 +333,6 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 {
 	struct http_client_opts *ho;
 	struct shipper *s;
-	struct timespec ts;
 	const char *url = opts->url;
 	size_t n;
 
@@ -378,10 +377,8 @@ shipper_new(const struct shipper_opts *opts, const char *token)
 		s->rejected_dir = buf_strdup(opts->rejected_dir);
 	s->rejected_max = opts->rejected_max > 0 ? opts->rejected_max :
 	    SHIPPER_REJECTED_MAX;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	backoff_init(&s->bo, SHIPPER_BACKOFF_BASE_MS / 1000.0,
-	    SHIPPER_BACKOFF_CAP_MS / 1000.0, ((uint64_t)getpid() << 32) ^
-	    (uint64_t)ts.tv_sec ^ ((uint64_t)ts.tv_nsec << 20));
+	    SHIPPER_BACKOFF_CAP_MS / 1000.0, backoff_seed());
 	s->unauth_ms = SHIPPER_UNAUTH_MS;
 	return s;
 }

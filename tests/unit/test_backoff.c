@@ -135,6 +135,19 @@ test_odd_parameters(void **state)
 	assert_true(backoff_next(&b) == 0);
 }
 
+/* Seeds of two calls differ (the clock moves), and neither is 0. */
+static void
+test_seed(void **state)
+{
+	uint64_t a, b;
+
+	(void)state;
+	a = backoff_seed();
+	b = backoff_seed();
+	assert_true(a != 0 && b != 0);
+	assert_true(a != b);
+}
+
 int
 main(void)
 {
@@ -145,6 +158,7 @@ main(void)
 		cmocka_unit_test(test_zero_seed_is_usable),
 		cmocka_unit_test(test_long_outage_stays_capped),
 		cmocka_unit_test(test_odd_parameters),
+		cmocka_unit_test(test_seed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
